@@ -1,0 +1,1 @@
+"""Pinpoint-compatible REST API served by the worker's web server."""
