@@ -57,10 +57,7 @@ class EngineBackend:
         await self.control.wait_applied(metadata.topic, metadata.partition, metadata.offset)
 
     def compile_errors(self, app_id: str) -> Sequence[Any]:
-        index = self.control.index
-        errors = getattr(index, "errors", ())
-        apps = getattr(index, "error_apps", {})
-        return [e for e in errors if apps.get(getattr(e, "resource_id", None), app_id) == app_id]
+        return self.control.index.errors_by_app.get(app_id, ())
 
     def reject_control_record(
         self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, exc: Exception
