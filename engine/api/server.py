@@ -76,7 +76,8 @@ class ApiServer:
 
     def install(self, web_app: web.Application) -> None:
         for operation in self.operations:
-            route = web_app.router.add_route(operation.method, operation.path, self._view(operation))
+            # the router resolves the operation; the middleware serves it (it holds the body)
+            route = web_app.router.add_route(operation.method, operation.path, _served_by_middleware)
             self._by_route[route] = operation
         web_app.middlewares.append(self.middleware)
         web_app.on_cleanup.append(self._close)
@@ -89,7 +90,6 @@ class ApiServer:
         if not (request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")):
             return await handler(request)
         request_id = str(uuid.uuid4())
-        request["inapp.request_id"] = request_id
         operation = self._by_route.get(request.match_info.route)
         name = operation.name if operation else "-"
         try:
@@ -100,8 +100,7 @@ class ApiServer:
                 raise self._routing_error(request)
             if not self.throttle.allow(operation.name):
                 raise TooManyRequests(f"Rate exceeded for {operation.name}.")
-            request["inapp.body"] = body
-            response = await handler(request)
+            response = await self._serve(operation, request, body, request_id)
         except ApiError as error:
             log.info(
                 "%s %s op=%s -> %s %s (%s)", request.method, request.path, name, error.status,
@@ -127,18 +126,17 @@ class ApiServer:
             return MethodNotAllowed(f"{request.method} is not allowed on this resource.")
         return NotFound(f"No operation matches {request.method} {request.path}.")
 
-    def _view(self, operation: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def view(request: web.Request) -> web.StreamResponse:
-            body: bytes = request["inapp.body"]
-            if operation.partitioned and operation.owner_label and PROXIED_HEADER not in request.headers:
-                key = request.match_info.get(operation.owner_label, "")
-                owner = self.context.backend.owner_url(operation.partitioned, key) if key else None
-                if owner:
-                    return await self.forwarder.forward(owner, request, body)
-            call = Call(request, self.context, body, request["inapp.request_id"])
-            payload = await operation.handler(call)
-            return json_response(payload, operation.status)
+    async def _serve(
+        self, operation: Operation, request: web.Request, body: bytes, request_id: str
+    ) -> web.StreamResponse:
+        if operation.partitioned and operation.owner_label and PROXIED_HEADER not in request.headers:
+            key = request.match_info.get(operation.owner_label, "")
+            owner = self.context.backend.owner_url(operation.partitioned, key) if key else None
+            if owner:
+                return await self.forwarder.forward(owner, request, body)
+        payload = await operation.handler(Call(request, self.context, body, request_id))
+        return json_response(payload, operation.status)
 
-        view.__name__ = operation.name
-        return view
 
+async def _served_by_middleware(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPInternalServerError(text="engine.api middleware is not installed")
