@@ -14,12 +14,13 @@ from tests.api.memory_backend import InMemoryBackend
 
 @pytest.fixture
 def api_factory() -> Iterator[Callable[..., RunningApi]]:
-    """``api_factory(backend=None, settings=None, **mount_kwargs)`` → a running API; all are
+    """``api_factory(backend=None, settings=None, prepare=None, **mount_kwargs)`` → a running
+    API (see ``harness.serve_api``); all are
     stopped at the end of the test. Integration tests may pass the engine's backend."""
     with ExitStack() as stack:
 
-        def make(backend: Any = None, settings: Any = None, **mount_kwargs: Any) -> RunningApi:
-            return stack.enter_context(serve_api(backend or InMemoryBackend(), settings, **mount_kwargs))
+        def make(backend: Any = None, settings: Any = None, **kwargs: Any) -> RunningApi:
+            return stack.enter_context(serve_api(backend or InMemoryBackend(), settings, **kwargs))
 
         yield make
 

@@ -171,7 +171,14 @@ class RunningApi:
 class _ServerThread:
     """An aiohttp server with the API mounted, on its own loop in a daemon thread."""
 
-    def __init__(self, backend: Any, settings: Settings, mount_kwargs: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        settings: Settings,
+        mount_kwargs: Mapping[str, Any],
+        prepare: Callable[[web.Application], None] | None = None,
+    ) -> None:
+        self.prepare = prepare
         self.backend = backend
         self.settings = settings
         self.mount_kwargs = dict(mount_kwargs)
@@ -187,6 +194,8 @@ class _ServerThread:
 
     async def _start(self) -> None:
         app = web.Application()
+        if self.prepare is not None:
+            self.prepare(app)  # e.g. routes that exist before the API is mounted (Faust's views)
         mount(app, self.backend, self.settings, **self.mount_kwargs)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
@@ -216,11 +225,14 @@ class _ServerThread:
 def serve_api(
     backend: Any,
     settings: Settings | None = None,
+    *,
+    prepare: Callable[[web.Application], None] | None = None,
     **mount_kwargs: Any,
 ) -> Iterator[RunningApi]:
-    """Serve ``engine.api.mount(app, backend, settings, **mount_kwargs)`` until the block ends."""
+    """Serve ``engine.api.mount(app, backend, settings, **mount_kwargs)`` until the block ends;
+    ``prepare(app)`` runs first on the fresh application."""
     settings = settings or api_settings()
-    server = _ServerThread(backend, settings, mount_kwargs)
+    server = _ServerThread(backend, settings, mount_kwargs, prepare)
     base_url = server.start()
     try:
         yield RunningApi(base_url, backend, settings)
