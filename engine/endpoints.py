@@ -16,8 +16,9 @@ from topics.wire import ENDPOINT_RECORD
 __all__ = ["apply_endpoint_record", "upsert_endpoint", "iso_millis"]
 
 
-def iso_millis(timestamp_ms: float) -> str:
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+def iso_millis(timestamp: float) -> str:
+    """ISO-8601 with milliseconds (reference §2.4) of epoch seconds."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -43,7 +44,7 @@ def upsert_endpoint(
     return merged
 
 
-def apply_endpoint_record(engine: Engine, raw: bytes, timestamp_ms: float) -> None:
+def apply_endpoint_record(engine: Engine, raw: bytes, timestamp: float) -> None:
     """Upsert or delete one endpoint (reference §6.1); raises on invalid records."""
     record = ENDPOINT_RECORD.validate_json(raw)
     if record.Op == "delete":
@@ -55,6 +56,6 @@ def apply_endpoint_record(engine: Engine, raw: bytes, timestamp_ms: float) -> No
         record.ApplicationId,
         record.EndpointId,
         request.to_wire(),
-        iso_millis(timestamp_ms),
+        iso_millis(timestamp),
         record.AddImportedSegments,
     )

@@ -1,0 +1,167 @@
+"""The events agent's work for one input record: decode, decide, count, and what to emit.
+
+Everything here is glue between the Faust tables and the pure core (``rules.decide``,
+``rules.caps``); the agent only sends what :meth:`EventProcessor.process` returns.
+At-least-once with idempotent state (PRODUCT.md semantics 4): the cap state remembers the
+last source position it applied and its recent decisions, so a record replayed after a
+crash re-emits the identical decision and never counts twice.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from engine.app import Engine, endpoint_key
+from engine.control import ControlPlane
+from engine.endpoints import iso_millis, upsert_endpoint
+from rules.caps import EndpointCaps, classify_engagement, record_decision, record_engagement
+from rules.clock import effective_instant
+from rules.decide import Decision, decide
+from rules.errors import EventError
+from rules.listing import in_app_messages
+from rules.models import Endpoint, PublicEndpoint, decode_app_event
+from rules.models.event import AppEvent
+from rules.models.parse import parse_resource
+from topics.wire import MetricDelta, encode_json
+
+__all__ = ["EventProcessor", "in_app_messages_for", "Output"]
+
+Output = tuple[Any, bytes | None, bytes]  # (faust topic, key, value)
+
+_ENDPOINT_CACHE_SIZE = 50_000
+
+
+class EndpointCache:
+    """Parsed endpoints by table key, reused while the stored bytes are unchanged."""
+
+    def __init__(self, size: int = _ENDPOINT_CACHE_SIZE) -> None:
+        self._entries: OrderedDict[bytes, tuple[bytes, Endpoint]] = OrderedDict()
+        self._size = size
+
+    def get(self, key: bytes, raw: bytes) -> Endpoint:
+        hit = self._entries.get(key)
+        if hit is not None and (hit[0] is raw or hit[0] == raw):
+            return hit[1]
+        endpoint = Endpoint.model_validate(orjson.loads(raw))
+        self._entries[key] = (raw, endpoint)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return endpoint
+
+
+class EventProcessor:
+    """Turns one ``inapp.events`` record into table writes and outputs."""
+
+    def __init__(self, engine: Engine, control: ControlPlane) -> None:
+        self.engine = engine
+        self.control = control
+        self.max_skew = engine.settings.max_event_skew_seconds
+        self.endpoints = EndpointCache()
+
+    def process(self, message: Any) -> list[Output]:
+        """Raises (EventError, ValueError, ValidationError) for the dead-letter topic."""
+        engine = self.engine
+        event, endpoint_data = _decode(message.value)
+        index = self.control.index
+        if not index.has_app(event.application_id):
+            raise EventError("ApplicationId", f"unknown application {event.application_id!r}")
+        received = float(message.timestamp)  # Faust gives the record's CreateTime in seconds
+        source = (message.partition, message.offset)
+        key = endpoint_key(event.application_id, event.endpoint_id)
+        if endpoint_data:
+            request = parse_resource(PublicEndpoint, endpoint_data, resource_id=event.endpoint_id, kind="endpoint")
+            upsert_endpoint(engine, event.application_id, event.endpoint_id, request.to_wire(), iso_millis(message.timestamp))
+        raw_endpoint = engine.endpoints.get(key)
+        if raw_endpoint is None:
+            raise EventError("EndpointId", f"unknown endpoint {event.endpoint_id!r} of application {event.application_id!r}")
+        endpoint = self.endpoints.get(key, raw_endpoint)
+        raw_caps = engine.caps.get(key)
+        caps = EndpointCaps.from_json(orjson.loads(raw_caps)) if raw_caps is not None else None
+
+        outputs: list[Output] = []
+        deltas: dict[tuple[str, str], dict[str, int]] = {}
+        engagement = classify_engagement(caps, event, source=source)
+        if engagement is not None:
+            new_caps = record_engagement(caps, endpoint, event, received, source=source, max_skew=self.max_skew)
+            counts = deltas.setdefault((engagement.campaign_id, engagement.treatment_id), {})
+            if engagement.kind == "displayed":
+                if engagement.new_display:
+                    counts["displays"] = 1
+                if engagement.first_display:
+                    counts["unique-displays"] = 1
+            else:
+                counts["clicks" if engagement.kind == "clicked" else "dismissals"] = 1
+            decision = None
+        else:
+            decision = decide(index, endpoint, caps, event, received, source=source, max_skew=self.max_skew)
+            new_caps = record_decision(caps, decision, source=source) if decision is not None else caps
+            if decision is not None:
+                deltas[(decision.campaign_id, decision.treatment_id)] = {"decisions": 1}
+        if new_caps is not None and new_caps is not caps:
+            engine.caps[key] = orjson.dumps(new_caps.to_json())
+
+        endpoint_id_key = event.endpoint_id.encode()
+        if decision is not None:
+            outputs.append((engine.decisions, endpoint_id_key, orjson.dumps(decision.to_wire())))
+        outputs.append((engine.pinpoint_events, endpoint_id_key, _pinpoint_record(event, decision)))
+        at = effective_instant(event.event, received, self.max_skew)
+        day = datetime.fromtimestamp(at, UTC).date().isoformat()
+        for (campaign_id, treatment_id), counts in deltas.items():
+            if counts:
+                delta = MetricDelta(
+                    ApplicationId=event.application_id, CampaignId=campaign_id, TreatmentId=treatment_id,
+                    Day=day, Counts=counts, SourcePartition=message.partition, SourceOffset=message.offset,
+                )
+                outputs.append((engine.campaign_metrics, campaign_id.encode(), encode_json(delta)))
+        return outputs
+
+
+def _decode(raw: bytes | None) -> tuple[AppEvent, dict[str, Any] | None]:
+    if raw is None:
+        raise EventError("", "empty record (no value)")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise EventError("", f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise EventError("", f"an event must be a JSON object, not {type(data).__name__}")
+    endpoint_data = data.pop("Endpoint", None)
+    if endpoint_data is not None and not isinstance(endpoint_data, dict):
+        raise EventError("Endpoint", "must be an object (PublicEndpoint)")
+    return decode_app_event(data), endpoint_data
+
+
+def _pinpoint_record(event: AppEvent, decision: Decision | None) -> bytes:
+    """One ``PutEvents`` body: the event, plus a ``_campaign.send`` record for a decision."""
+    events: dict[str, Any] = {event.event_id: event.event.to_wire()}
+    if decision is not None:
+        events[decision.decision_id] = {
+            "EventType": "_campaign.send",
+            "Timestamp": decision.to_wire()["DecidedAt"],
+            "Attributes": {
+                "campaign_id": decision.campaign_id,
+                "treatment_id": decision.treatment_id,
+                "delivery_type": "IN_APP_MESSAGE",
+                "decision_id": decision.decision_id,
+                "source_event_id": decision.event_id,
+            },
+        }
+    request = {"BatchItem": {event.endpoint_id: {"Endpoint": {}, "Events": events}}}
+    return orjson.dumps({"ApplicationId": event.application_id, "EventsRequest": request})
+
+
+def in_app_messages_for(engine: Engine, index: Any, app_id: str, endpoint_id: str) -> list[dict[str, Any]]:
+    """GetInAppMessages for an endpoint of this worker (PRODUCT.md semantics 8)."""
+    key = endpoint_key(app_id, endpoint_id)
+    raw = engine.endpoints.get(key)
+    if raw is None:
+        return []
+    endpoint = Endpoint.model_validate(orjson.loads(raw))
+    raw_caps = engine.caps.get(key)
+    caps = EndpointCaps.from_json(orjson.loads(raw_caps)) if raw_caps is not None else None
+    now = datetime.now(UTC).timestamp()
+    return in_app_messages(index, app_id, endpoint, caps, now, engine.settings.inapp_caps_report, endpoint_id=endpoint_id)
