@@ -50,7 +50,7 @@ KEEP_DAYS = 2  # today and yesterday (late events around local midnight)
 KEEP_SESSIONS = 3  # the current session and the two before it
 KEEP_DECISIONS = 4  # replay window per endpoint between two commits
 KEEP_CONFIRMED = 8
-_CONFIRMED_ID_CHARS = 16  # a decision id prefix is plenty to recognise a repeat
+_CONFIRMED_ID_CHARS = 12  # 48 bits of a decision id are plenty to recognise a repeat
 
 SourcePosition = tuple[int, int]
 """(partition, offset) of the input record; offsets compare only within one partition."""
@@ -60,7 +60,8 @@ _EMPTY: Mapping[str, int] = MappingProxyType({})
 
 @dataclass(frozen=True, slots=True)
 class RecentDecision:
-    """What is needed to re-emit a decision identically (with the content of its arm)."""
+    """What is needed to re-emit a decision identically (with the content of its arm; the
+    local day and session are recomputed from the replayed event)."""
 
     event_id: str
     campaign_id: str
@@ -68,19 +69,6 @@ class RecentDecision:
     priority: int | None
     remaining: tuple[int | None, int | None, int | None]
     decided_at: float
-    local_day: int
-    session_id: str | None
-    session_started: float | None
-
-    def to_json(self) -> list[Any]:
-        return [self.event_id, self.campaign_id, self.treatment_id, self.priority, list(self.remaining),
-                self.decided_at, self.local_day, self.session_id, self.session_started]
-
-    @classmethod
-    def from_json(cls, row: list[Any]) -> RecentDecision:
-        remaining = row[4]
-        return cls(row[0], row[1], row[2], row[3], (remaining[0], remaining[1], remaining[2]),
-                   float(row[5]), int(row[6]), row[7], None if row[8] is None else float(row[8]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,27 +196,40 @@ class EndpointCaps:
 
     # -- JSON -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        """A compact JSON-ready dict (empty members omitted); inverse of :meth:`from_json`."""
-        data: dict[str, Any] = {"v": 1}
+        """A compact JSON-ready dict; inverse of :meth:`from_json`. Campaign ids are
+        written once in ``"c"`` and referred to by position elsewhere; empty members are
+        omitted."""
+        table: dict[str, int] = {}
+
+        def ref(campaign_id: str) -> int:
+            return table.setdefault(campaign_id, len(table))
+
+        def counts(mapping: Mapping[str, int]) -> list[int]:
+            return [n for campaign_id, count in mapping.items() for n in (ref(campaign_id), count)]
+
+        data: dict[str, Any] = {"v": 2}
         if self.source is not None:
             data["src"] = list(self.source)
         if self.days:
-            data["days"] = {str(day): dict(counts) for day, counts in self.days.items()}
+            data["days"] = {str(day): counts(per_day) for day, per_day in self.days.items()}
         if self.day_floor:
             data["dfl"] = self.day_floor
         if self.sessions:
-            data["ses"] = [[s.session_id, None if s.started == float("-inf") else s.started, dict(s.counts)]
+            data["ses"] = [[s.session_id, None if s.started == float("-inf") else s.started, counts(s.counts)]
                            for s in self.sessions]
         if self.session_floor != float("-inf"):
             data["sfl"] = self.session_floor
         if self.totals:
-            data["tot"] = dict(self.totals)
+            data["tot"] = counts(self.totals)
         if self.displayed:
-            data["shown"] = sorted(self.displayed)
+            data["shown"] = sorted(ref(c) for c in sorted(self.displayed))
         if self.recent:
-            data["rec"] = [r.to_json() for r in self.recent]
+            data["rec"] = [[r.event_id, ref(r.campaign_id), r.treatment_id, r.priority, list(r.remaining),
+                            r.decided_at] for r in self.recent]
         if self.confirmed:
             data["conf"] = list(self.confirmed)
+        if table:
+            data["c"] = list(table)
         return data
 
     @classmethod
@@ -236,20 +237,27 @@ class EndpointCaps:
         """Rebuild state written by :meth:`to_json` (``None`` or ``{}`` = fresh state)."""
         if not data:
             return cls()
+        table: list[str] = list(data.get("c", ()))
+
+        def counts(flat: list[int]) -> dict[str, int]:
+            return {table[flat[i]]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
         source = data.get("src")
         return cls(
             source=(int(source[0]), int(source[1])) if source else None,
-            days={int(day): {str(c): int(n) for c, n in counts.items()} for day, counts in data.get("days", {}).items()},
+            days={int(day): counts(flat) for day, flat in data.get("days", {}).items()},
             day_floor=int(data.get("dfl", 0)),
             sessions=tuple(
-                SessionCount(str(sid), float("-inf") if started is None else float(started),
-                             {str(c): int(n) for c, n in counts.items()})
-                for sid, started, counts in data.get("ses", ())
+                SessionCount(str(sid), float("-inf") if started is None else float(started), counts(flat))
+                for sid, started, flat in data.get("ses", ())
             ),
             session_floor=float(data["sfl"]) if "sfl" in data else float("-inf"),
-            totals={str(c): int(n) for c, n in data.get("tot", {}).items()},
-            displayed=frozenset(data.get("shown", ())),
-            recent=tuple(RecentDecision.from_json(row) for row in data.get("rec", ())),
+            totals=counts(data.get("tot", [])),
+            displayed=frozenset(table[i] for i in data.get("shown", ())),
+            recent=tuple(
+                RecentDecision(str(eid), table[cid], str(tid), prio, (rem[0], rem[1], rem[2]), float(at))
+                for eid, cid, tid, prio, rem, at in data.get("rec", ())
+            ),
             confirmed=tuple(data.get("conf", ())),
         )
 
@@ -339,12 +347,15 @@ def record_engagement(
     ``_inapp.message_displayed`` with ``decision_id`` confirms that decision (already
     counted when emitted: not counted again); without it, the display counts once against
     session, daily (endpoint-local day of the event) and total caps. Clicks and dismissals
-    change no caps. Returns ``caps`` itself when nothing changes.
+    change no caps, only the applied source position (so a replay is recognised and its
+    metric deltas are not repeated). Returns ``caps`` itself when nothing changes.
     """
     state = caps if caps is not None else EndpointCaps()
     engagement = classify_engagement(state, event, source=source)
-    if engagement is None or engagement.kind != "displayed":
-        return state  # clicks and dismissals only feed metrics
+    if engagement is None:
+        return state
+    if engagement.kind != "displayed":
+        return state.at_source(source)  # no cap changes; the position makes replays visible
     if engagement.decision_id is not None:
         if not engagement.new_display:
             return state.at_source(source)

@@ -96,8 +96,7 @@ class Decision:
     def recent(self) -> RecentDecision:
         r = self.remaining
         return RecentDecision(self.event_id, self.campaign_id, self.treatment_id, self.priority,
-                              (r.session, r.daily, r.total), self.decided_at, self.local_day,
-                              self.session_id, self.session_started)
+                              (r.session, r.daily, r.total), self.decided_at)
 
 
 def display_decision(decision: Decision) -> dict[str, Any]:
@@ -215,10 +214,13 @@ class EvaluationContext:
         return Remaining(left[0], left[1], left[2])
 
 
-def _replayed(index: CampaignIndex, event: AppEvent, record: RecentDecision) -> Decision | None:
+def _replayed(index: CampaignIndex, endpoint: Endpoint | None, event: AppEvent,
+              record: RecentDecision) -> Decision | None:
     arm = index.arm(record.campaign_id, record.treatment_id)
-    if arm is None:
+    if arm is None or endpoint is None:
         return None  # the campaign left the index since; nothing to re-emit
+    session_id, started = event_session(event.event, record.decided_at)
+    context = EvaluationContext(endpoint, event.endpoint_id, None, record.decided_at)
     return Decision(
         decision_id=decision_id_for(event.event_id, record.campaign_id),
         application_id=event.application_id,
@@ -231,9 +233,9 @@ def _replayed(index: CampaignIndex, event: AppEvent, record: RecentDecision) -> 
         in_app_message=arm.in_app_message,
         remaining=Remaining(*record.remaining),
         decided_at=record.decided_at,
-        local_day=record.local_day,
-        session_id=record.session_id,
-        session_started=record.session_started,
+        local_day=context.local_day,
+        session_id=session_id,
+        session_started=started,
     )
 
 
@@ -258,7 +260,7 @@ def decide(
         if caps.recent:
             record = caps.recent_decision(event.event_id)
             if record is not None:
-                return _replayed(index, event, record)
+                return _replayed(index, endpoint, event, record)
         if caps.has_applied(source):
             return None
     if endpoint is None or not endpoint_can_receive(endpoint, event.application_id):
