@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.api.context import Call
-from engine.api.errors import BadRequest
+from engine.api.errors import BadRequest, NotFound
 from engine.api.segments import find_version
 from engine.api.templates import template_version
 from engine.api.validation import parse_model, require_app, require_record, response_wire, version_number
@@ -88,7 +88,7 @@ def _segment_version(call: Call, app_id: str, segment_id: str, version: int | No
         return int(record.current.get("Version", len(record.Versions)))
     try:
         find_version(record, version, "Segment")
-    except Exception:
+    except NotFound:
         raise BadRequest(f"SegmentVersion: segment {segment_id!r} has no version {version}.") from None
     return version
 

@@ -8,7 +8,7 @@ handlers only on the worker owning the key; the pipeline proxies them there othe
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -16,6 +16,7 @@ from engine.api.context import Call
 from engine.api.errors import BadRequest, NotFound
 from engine.api.validation import parse_model, require_app, require_record
 from engine.api.wire import iso_timestamp, parse_timestamp
+from engine.kpis import KPI_NAMES
 from rules.errors import describe
 from rules.models import EndpointBatchRequest, EndpointRequest
 from topics.wire import EndpointRecord
@@ -32,21 +33,21 @@ __all__ = [
 ]
 
 MAX_BATCH_ITEMS = 100  # reference §6.1
-# In-app KPIs, computed from decisions and `_inapp.*` events per campaign (reference §11, U13):
-# the documented naming style — noun phrase, "unique-" for distinct endpoints, and a
-# "-grouped-by-date" variant with one row per UTC day.
-_BASE_KPIS = ("inapp-decisions", "inapp-displays", "inapp-unique-displays", "inapp-clicks", "inapp-dismissals")
-CAMPAIGN_KPI_NAMES = frozenset(_BASE_KPIS + tuple(f"{name}-grouped-by-date" for name in _BASE_KPIS))
+# In-app KPIs (reference §11, U13), defined once where the engine computes them:
+# inapp-{decisions,displays,unique-displays,clicks,dismissals}[-grouped-by-date]
+CAMPAIGN_KPI_NAMES = KPI_NAMES
 DEFAULT_KPI_RANGE = timedelta(days=7)
 
 
-def endpoint_record(app_id: str, endpoint_id: str, endpoint: dict[str, Any], op: str = "upsert") -> EndpointRecord:
+def endpoint_record(
+    app_id: str, endpoint_id: str, endpoint: dict[str, Any], op: Literal["upsert", "delete"] = "upsert"
+) -> EndpointRecord:
     """An ``inapp.endpoints`` record; an id Pinpoint forbids (``$ { } / \\``) is a 400."""
     try:
         return EndpointRecord(
             ApplicationId=app_id,
             EndpointId=endpoint_id,
-            Op=op,  # type: ignore[arg-type]
+            Op=op,
             Endpoint=endpoint,
             RequestId=endpoint.get("RequestId"),
         )

@@ -16,7 +16,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 
 from engine.api.context import ApiContext, Call, Operation
-from engine.api.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, TooManyRequests
+from engine.api.errors import (
+    ApiError,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+)
 from engine.api.proxy import PROXIED_HEADER, Forwarder
 from engine.api.sigv4 import SigV4Verifier
 from engine.api.throttle import Throttle
@@ -109,7 +116,7 @@ class ApiServer:
             response = error_response(error, request_id)
         except Exception:
             log.exception("%s %s op=%s failed", request.method, request.path, name)
-            response = error_response(ApiError("An internal error occurred."), request_id)
+            response = error_response(InternalServerError("An internal error occurred."), request_id)
         else:
             log.debug(
                 "%s %s op=%s key=%s -> %s", request.method, request.path, name,

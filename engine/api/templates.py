@@ -130,7 +130,9 @@ async def update_in_app_template(call: Call) -> dict[str, Any]:
         _, record = _template(call)
         latest = record.Versions[-1]
         now = iso_timestamp(call.ctx.now())
-        kept = {k: latest[k] for k in ("Arn", "CreationDate", "tags", "TemplateName", "TemplateType") if k in latest}
+        kept: dict[str, Any] = {
+            k: latest[k] for k in ("Arn", "CreationDate", "tags", "TemplateName", "TemplateType") if k in latest
+        }
         if new_version:
             number = max(int(v["Version"]) for v in record.Versions) + 1
             updated = response_wire(

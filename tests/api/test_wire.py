@@ -96,3 +96,30 @@ def test_default_rates_are_pinpoints_quotas() -> None:
     assert not throttle.allow("CreateCampaign")
     now[0] += 0.2  # refills at 25/s
     assert sum(throttle.allow("CreateCampaign") for _ in range(10)) == 5
+
+
+def test_routes_match_the_botocore_model() -> None:
+    """Method, path and success status of every operation are botocore's (reference §3)."""
+    import re
+
+    import botocore.session
+
+    from engine.api.routes import OPERATIONS
+
+    model = botocore.session.get_session().get_service_model("pinpoint")
+    labels = {"app_id": "application-id", "endpoint_id": "endpoint-id", "segment_id": "segment-id",
+              "campaign_id": "campaign-id", "template_name": "template-name", "template_type": "template-type",
+              "kpi_name": "kpi-name", "version": "version"}
+    required = {
+        "CreateApp", "GetApp", "GetApps", "DeleteApp", "GetApplicationSettings", "UpdateApplicationSettings",
+        "UpdateEndpoint", "UpdateEndpointsBatch", "GetEndpoint", "DeleteEndpoint", "CreateSegment", "GetSegment",
+        "GetSegments", "UpdateSegment", "DeleteSegment", "GetSegmentVersion", "GetSegmentVersions",
+        "CreateInAppTemplate", "GetInAppTemplate", "UpdateInAppTemplate", "DeleteInAppTemplate",
+        "ListTemplateVersions", "CreateCampaign", "GetCampaign", "GetCampaigns", "UpdateCampaign", "DeleteCampaign",
+        "GetCampaignVersion", "GetCampaignVersions", "PutEvents", "GetInAppMessages", "GetCampaignDateRangeKpi",
+    }
+    assert required <= {op.name for op in OPERATIONS}
+    for op in OPERATIONS:
+        http = model.operation_model(op.name).http
+        path = re.sub(r"\{(\w+)\}", lambda m: "{" + labels[m.group(1)] + "}", op.path)
+        assert (op.method, path, op.status) == (http["method"], http["requestUri"], http["responseCode"]), op.name
