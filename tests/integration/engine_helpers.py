@@ -1,0 +1,273 @@
+"""Helpers for the engine's integration tests (``test_engine_*.py``).
+
+Resources go through the Pinpoint API with boto3 (:class:`PinpointApp`); events go in and
+decisions and dead letters come out through Kafka (:class:`EngineTopics`), as a backend app
+would use the engine. Every event the worker processes leaves a record on
+``<prefix>pinpoint-events``, and per endpoint the worker handles events in order, so
+:meth:`EngineTopics.decide` waits until the events it published were processed and then
+reads the decisions: counts are exact without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from tests.integration.workers import WorkerProcess
+
+__all__ = [
+    "EngineTopics",
+    "PinpointApp",
+    "Published",
+    "at",
+    "crash_lines",
+    "event",
+    "in_app_message",
+    "stamp",
+]
+
+PAST_START = "2020-01-01T00:00:00Z"  # a StartTime before every event of these tests
+SAFE_END = "2099-01-01T00:00:00Z"
+
+
+def stamp(moment: datetime) -> str:
+    """ISO-8601 with milliseconds and ``Z``, as every AWS sample writes instants."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def at(text: str) -> datetime:
+    """An aware instant from ISO-8601 text (``Z`` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def event(app_id: str, endpoint_id: str, event_type: str, *, when: datetime | None = None,
+          attributes: dict[str, str] | None = None, metrics: dict[str, float] | None = None,
+          session_id: str | None = "s-1", session_start: datetime | None = None,
+          event_id: str | None = None) -> dict[str, Any]:
+    """An input event as backend apps publish it (PRODUCT.md "Input event")."""
+    moment = when or datetime.now(UTC)
+    body: dict[str, Any] = {"EventType": event_type, "Timestamp": stamp(moment)}
+    if attributes is not None:
+        body["Attributes"] = attributes
+    if metrics is not None:
+        body["Metrics"] = metrics
+    if session_id is not None:
+        body["Session"] = {"Id": session_id, "StartTimestamp": stamp(session_start or moment)}
+    return {"ApplicationId": app_id, "EndpointId": endpoint_id,
+            "EventId": event_id or uuid.uuid4().hex, "Event": body}
+
+
+def in_app_message(header: str, **custom: str) -> dict[str, Any]:
+    """An inline ``MessageConfiguration`` with a one-item banner whose header is ``header``."""
+    return {"InAppMessage": {
+        "Layout": "TOP_BANNER",
+        "Content": [{
+            "BackgroundColor": "#FFFFFF",
+            "HeaderConfig": {"Alignment": "CENTER", "Header": header, "TextColor": "#000000"},
+            "BodyConfig": {"Alignment": "CENTER", "Body": f"{header} body", "TextColor": "#000000"},
+        }],
+        "CustomConfig": custom,
+    }}
+
+
+def header_of(decision: dict[str, Any]) -> str:
+    return decision["InAppMessage"]["Content"][0]["HeaderConfig"]["Header"]
+
+
+@dataclass
+class PinpointApp:
+    """One Pinpoint app on the engine, with a segment holding every endpoint."""
+
+    pinpoint: Any  # boto3 pinpoint client
+    app_id: str
+    segment_id: str
+
+    @classmethod
+    def create(cls, pinpoint: Any, name: str) -> PinpointApp:
+        app_id = pinpoint.create_app(CreateApplicationRequest={"Name": name})["ApplicationResponse"]["Id"]
+        segment = pinpoint.create_segment(
+            ApplicationId=app_id, WriteSegmentRequest={"Name": f"{name}-everyone", "Dimensions": {}})
+        return cls(pinpoint, app_id, segment["SegmentResponse"]["Id"])
+
+    def endpoints(self, profiles: dict[str, dict[str, Any]]) -> None:
+        """Upsert IN_APP endpoints, then read each back: the API answers a read only after
+        the worker applied every write before it, so events published afterwards find them."""
+        items = [{"Id": eid, "ChannelType": "IN_APP", **body} for eid, body in profiles.items()]
+        for start in range(0, len(items), 100):
+            self.pinpoint.update_endpoints_batch(
+                ApplicationId=self.app_id, EndpointBatchRequest={"Item": items[start:start + 100]})
+        for eid in profiles:
+            self.pinpoint.get_endpoint(ApplicationId=self.app_id, EndpointId=eid)
+
+    def settings(self, **request: Any) -> dict[str, Any]:
+        return self.pinpoint.update_application_settings(
+            ApplicationId=self.app_id, WriteApplicationSettingsRequest=request)["ApplicationSettingsResource"]
+
+    def campaign(self, name: str, event_types: Sequence[str], *, dimension_type: str = "INCLUSIVE",
+                 attributes: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+                 start: str = PAST_START, end: str | None = SAFE_END, quiet_time: dict[str, str] | None = None,
+                 header: str | None = None, **fields: Any) -> str:
+        """Create an in-app campaign triggered by ``event_types``; ``fields`` are further
+        ``WriteCampaignRequest`` members (Priority, Limits, HoldoutPercent, …). Returns its id."""
+        request = {"Name": name, "SegmentId": self.segment_id,
+                   "MessageConfiguration": in_app_message(header or name),
+                   "Schedule": schedule(event_types, dimension_type=dimension_type, attributes=attributes,
+                                        metrics=metrics, start=start, end=end, quiet_time=quiet_time),
+                   **fields}
+        response = self.pinpoint.create_campaign(ApplicationId=self.app_id, WriteCampaignRequest=request)
+        return str(response["CampaignResponse"]["Id"])
+
+    def update_campaign(self, campaign_id: str, **request: Any) -> dict[str, Any]:
+        return self.pinpoint.update_campaign(
+            ApplicationId=self.app_id, CampaignId=campaign_id, WriteCampaignRequest=request)["CampaignResponse"]
+
+
+def schedule(event_types: Sequence[str], *, dimension_type: str = "INCLUSIVE",
+             attributes: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+             start: str = PAST_START, end: str | None = SAFE_END,
+             quiet_time: dict[str, str] | None = None) -> dict[str, Any]:
+    dimensions: dict[str, Any] = {"EventType": {"DimensionType": dimension_type, "Values": list(event_types)}}
+    if attributes:
+        dimensions["Attributes"] = attributes
+    if metrics:
+        dimensions["Metrics"] = metrics
+    result: dict[str, Any] = {"StartTime": start, "Frequency": "IN_APP_EVENT",
+                              "EventFilter": {"FilterType": "SYSTEM", "Dimensions": dimensions}}
+    if end is not None:
+        result["EndTime"] = end
+    if quiet_time is not None:
+        result["QuietTime"] = quiet_time
+    return result
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a record landed on the events topic."""
+
+    partition: int
+    offset: int
+
+
+class EngineTopics:
+    """The engine's Kafka topics as a backend app sees them."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+
+    def topic(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    async def publish(self, records: Iterable[dict[str, Any] | tuple[bytes | None, bytes | None]]) -> list[Published]:
+        """Publish events (dicts, keyed by EndpointId) or raw ``(key, value)`` records, in order."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            futures = []
+            for record in records:
+                if isinstance(record, dict):
+                    key, value = str(record["EndpointId"]).encode(), orjson.dumps(record)
+                else:
+                    key, value = record
+                futures.append(await producer.send(self.topic("events"), value, key=key))
+            metadata = [await future for future in futures]
+        finally:
+            await producer.stop()
+        return [Published(m.partition, m.offset) for m in metadata]
+
+    async def read(self, name: str, until: Callable[[list[Any]], bool] | None = None,
+                   timeout: float = 60.0) -> list[Any]:
+        """Every record of a topic from the beginning (JSON-decoded values), up to the end
+        offsets seen now, or — with ``until`` — until ``until(records)`` holds."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+                                    enable_auto_commit=False, auto_offset_reset="earliest")
+        await consumer.start()
+        records: list[Any] = []
+        try:
+            partitions = [TopicPartition(self.topic(name), p)
+                          for p in sorted(await _partitions(consumer, self.topic(name)))]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while True:
+                if until is None and await _reached(consumer, ends):
+                    return records
+                if until is not None and until(records):
+                    return records
+                if loop.time() > deadline:
+                    raise TimeoutError(f"timed out after {timeout}s reading {self.topic(name)} "
+                                       f"({len(records)} records)")
+                batches = await consumer.getmany(timeout_ms=200)
+                for messages in batches.values():
+                    records.extend(None if m.value is None else orjson.loads(m.value) for m in messages)
+        finally:
+            await consumer.stop()
+
+    async def wait_processed(self, event_ids: Iterable[str], timeout: float = 60.0) -> None:
+        """Until every event was processed: each leaves a Pinpoint ``EventsRequest`` record."""
+        wanted = set(event_ids)
+
+        def done(records: list[Any]) -> bool:
+            seen = {eid for r in records for item in r["EventsRequest"]["BatchItem"].values()
+                    for eid in item["Events"]}
+            return wanted <= seen
+
+        await self.read("pinpoint-events", until=done, timeout=timeout)
+
+    async def decisions(self, event_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Decisions on the topic now, optionally only those for ``event_ids``."""
+        found = await self.read("decisions")
+        if event_ids is None:
+            return found
+        wanted = set(event_ids)
+        return [d for d in found if d["EventId"] in wanted]
+
+    async def decide(self, events: Sequence[dict[str, Any]], timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Publish good events, wait until all were processed, and return their decisions
+        in the order the events were published."""
+        await self.publish(events)
+        ids = [e["EventId"] for e in events]
+        await self.wait_processed(ids, timeout=timeout)
+        by_event: dict[str, list[dict[str, Any]]] = {}
+        for decision in await self.decisions(ids):
+            by_event.setdefault(decision["EventId"], []).append(decision)
+        return [d for eid in ids for d in by_event.get(eid, [])]
+
+    async def dead_letters(self, until: Callable[[list[Any]], bool] | None = None,
+                           timeout: float = 60.0) -> list[dict[str, Any]]:
+        return await self.read("dead-letter", until=until, timeout=timeout)
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    for _ in range(100):
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions:
+            return set(partitions)
+        await consumer.topics()
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"topic {topic} does not exist")
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True
+
+
+CRASH_MARKERS = ("Traceback", "crashed", "Restarting", "[^--Agent", "CRITICAL")
+
+
+def crash_lines(worker: WorkerProcess, since: int = 0) -> list[str]:
+    """Log lines (from character ``since``) that show an agent crash or restart."""
+    text = worker.log_text()[since:]
+    return [line for line in text.splitlines() if any(marker in line for marker in CRASH_MARKERS)]
