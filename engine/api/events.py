@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from engine.api.context import Call
 from engine.api.errors import BadRequest
-from engine.api.endpoints import endpoint_record
+from engine.api.endpoints import endpoint_quota_problem, endpoint_record
 from engine.api.validation import require_app
 from rules.errors import describe
 from rules.models import Event, PublicEndpoint
@@ -134,4 +134,7 @@ def _judge_endpoint(endpoint_id: str, item: Any) -> tuple[dict[str, Any], dict[s
         data = PublicEndpoint.model_validate(raw if raw is not None else {}).to_wire()
     except ValidationError as exc:
         return _refused(f"Endpoint: {describe(exc)}"), None
+    problem = endpoint_quota_problem(data)
+    if problem is not None:
+        return _refused(f"Endpoint: {problem}"), None
     return dict(_ACCEPTED), data or None

@@ -63,6 +63,25 @@ def test_endpoint_validation(pinpoint: Any, app_id: str) -> None:
         pinpoint.update_endpoint(ApplicationId="0" * 32, EndpointId="ep", EndpointRequest=ENDPOINT)
 
 
+@pytest.mark.parametrize(
+    "endpoint, reason",
+    [
+        ({"Attributes": {"plan": ["x" * 101]}}, "Attributes.plan: values are at most 100"),
+        ({"Attributes": {"p" * 51: ["x"]}}, "attribute names are at most 50"),
+        ({"User": {"UserAttributes": {"tags": [str(i) for i in range(51)]}}}, "User.UserAttributes.tags: at most 50 values"),
+        ({"Attributes": {f"a{i}": ["x" * 100] * 5 for i in range(40)}}, "at most 15360 bytes"),
+    ],
+)
+def test_endpoint_quotas(api: RunningApi, pinpoint: Any, app_id: str, endpoint: dict[str, Any], reason: str) -> None:
+    with pytest.raises(pinpoint.exceptions.BadRequestException, match=reason):
+        pinpoint.update_endpoint(ApplicationId=app_id, EndpointId="ep", EndpointRequest=endpoint)
+    answer = pinpoint.put_events(
+        ApplicationId=app_id, EventsRequest={"BatchItem": {"ep": {"Endpoint": endpoint, "Events": {"e": event()}}}}
+    )["EventsResponse"]["Results"]["ep"]
+    assert answer["EndpointItemResponse"]["StatusCode"] == 400 and reason in answer["EndpointItemResponse"]["Message"]
+    assert api.backend.endpoint_writes == [] and "Endpoint" not in api.backend.events[0]
+
+
 def test_update_endpoints_batch(api: RunningApi, pinpoint: Any, app_id: str) -> None:
     items = [{"Id": f"ep-{i}", "ChannelType": "IN_APP"} for i in range(100)]
     answer = pinpoint.update_endpoints_batch(ApplicationId=app_id, EndpointBatchRequest={"Item": items})
