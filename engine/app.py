@@ -44,6 +44,8 @@ def build_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         producer_linger=0.005,
         broker_commit_every=1000,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.session_timeout_seconds / 10,
         web_enabled=True,
         web_bind=settings.web_bind,
         web_host=settings.web_host,

@@ -46,6 +46,7 @@ class Deployment:
                 "INAPP_PARTITIONS": str(self.partitions),
                 "INAPP_STORE": self.store,
                 "INAPP_STANDBY_REPLICAS": "0",
+                "INAPP_SESSION_TIMEOUT_SECONDS": "10",
                 "INAPP_DATA_DIR": str(self.data_dir / f"worker-{port}"),
                 "INAPP_WEB_PORT": str(port),
                 "INAPP_WEB_HOST": "127.0.0.1",

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     store: Literal["memory", "rocksdb"] = "rocksdb"
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     standby_replicas: int = Field(default=1, ge=0)
+    # how soon the group notices a dead worker and moves its partitions (Faust's default is 60)
+    session_timeout_seconds: float = Field(default=30.0, ge=6.0)
     # a Timestamp further ahead of receive time than this is clamped (PRODUCT.md semantics 7)
     max_event_skew_seconds: float = Field(default=300.0, ge=0)
     log_level: str = "info"
