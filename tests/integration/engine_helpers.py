@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -24,6 +24,8 @@ from tests.integration.workers import WorkerProcess
 
 __all__ = [
     "EngineTopics",
+    "EventFlow",
+    "eventually",
     "PinpointApp",
     "Published",
     "at",
@@ -32,6 +34,8 @@ __all__ = [
     "in_app_message",
     "stamp",
 ]
+
+T = TypeVar("T")
 
 PAST_START = "2020-01-01T00:00:00Z"  # a StartTime before every event of these tests
 SAFE_END = "2099-01-01T00:00:00Z"
@@ -245,6 +249,87 @@ class EngineTopics:
     async def dead_letters(self, until: Callable[[list[Any]], bool] | None = None,
                            timeout: float = 60.0) -> list[dict[str, Any]]:
         return await self.read("dead-letter", until=until, timeout=timeout)
+
+
+async def eventually(predicate: Callable[[], Awaitable[T]], timeout: float = 15.0,
+                     message: str = "condition") -> T:
+    """The async form of ``workers.wait_until``: poll ``predicate`` until it returns
+    something truthy, for at most ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
+        await asyncio.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class Sent:
+    event: dict[str, Any]
+    started: float  # loop time just before the record was handed to the producer
+
+    @property
+    def event_id(self) -> str:
+        return str(self.event["EventId"])
+
+
+class EventFlow:
+    """Publishes events (``make_event(n)``) one after another, every ``interval`` seconds,
+    while a test changes campaigns: traffic that keeps flowing, as in production."""
+
+    def __init__(self, topics: EngineTopics, make_event: Callable[[int], dict[str, Any]],
+                 interval: float = 0.05) -> None:
+        self.topics = topics
+        self.make_event = make_event
+        self.interval = interval
+        self.sent: list[Sent] = []
+        self._stopped = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> EventFlow:
+        self._task = asyncio.create_task(self._run(), name="event-flow")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.topics.bootstrap, linger_ms=0)
+        await producer.start()
+        loop = asyncio.get_running_loop()
+        try:
+            n = 0
+            while not self._stopped.is_set():
+                record = self.make_event(n)
+                started = loop.time()
+                await producer.send_and_wait(self.topics.topic("events"), orjson.dumps(record),
+                                             key=str(record["EndpointId"]).encode())
+                self.sent.append(Sent(record, started))
+                n += 1
+                try:  # pacing only: the flow stops as soon as it is asked to
+                    await asyncio.wait_for(self._stopped.wait(), self.interval)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            await producer.stop()
+
+    def since(self, moment: float) -> list[Sent]:
+        """Events handed to the producer after loop time ``moment``."""
+        return [s for s in self.sent if s.started > moment]
+
+    async def decided(self, sent: Sequence[Sent]) -> dict[str, dict[str, Any]]:
+        """Decisions for these events now on the topic, by EventId."""
+        return {d["EventId"]: d for d in await self.topics.decisions(s.event_id for s in sent)}
+
+    async def settled(self, sent: Sequence[Sent]) -> dict[str, dict[str, Any]]:
+        """Wait until these events were processed; then their decisions, by EventId."""
+        await self.topics.wait_processed(s.event_id for s in sent)
+        return await self.decided(sent)
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
