@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from rules.clock import DEFAULT_MAX_SKEW_SECONDS, effective_instant, event_session
 from rules.models.endpoint import Endpoint
 from rules.models.event import AppEvent
-from rules.timeutil import local_day, zone
+from rules.timeutil import instant_seconds, local_day_ordinal, zone
 
 if TYPE_CHECKING:
     from rules.decide import Decision
@@ -56,10 +56,10 @@ SourcePosition = tuple[int, int]
 """(partition, offset) of the input record; offsets compare only within one partition."""
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
+_NO_FLOOR = float("-inf")
 
 
-@dataclass(frozen=True, slots=True)
-class RecentDecision:
+class RecentDecision(NamedTuple):
     """What is needed to re-emit a decision identically (with the content of its arm; the
     local day and session are recomputed from the replayed event)."""
 
@@ -71,8 +71,7 @@ class RecentDecision:
     decided_at: float
 
 
-@dataclass(frozen=True, slots=True)
-class SessionCount:
+class SessionCount(NamedTuple):
     session_id: str
     started: float
     counts: Mapping[str, int]
@@ -124,11 +123,18 @@ class EndpointCaps:
             return counts.get(campaign_id, 0)
         return None if local_day <= self.day_floor else 0
 
-    def session_count(self, session_id: str, started: float, campaign_id: str) -> int | None:
-        """Displays of a campaign in a session; ``None`` = unknown (a pruned session)."""
+    def kept_session_count(self, session_id: str, campaign_id: str) -> int | None:
+        """Displays of a campaign in a kept session; ``None`` if the session is not kept."""
         for session in self.sessions:
             if session.session_id == session_id:
                 return session.counts.get(campaign_id, 0)
+        return None
+
+    def session_count(self, session_id: str, started: float, campaign_id: str) -> int | None:
+        """Displays of a campaign in a session; ``None`` = unknown (a pruned session)."""
+        count = self.kept_session_count(session_id, campaign_id)
+        if count is not None:
+            return count
         return None if started <= self.session_floor else 0
 
     def is_confirmed(self, decision_id: str) -> bool:
@@ -136,48 +142,62 @@ class EndpointCaps:
 
     # -- transitions (pure) ---------------------------------------------------------
     def counted(
-        self, campaign_id: str, local_day: int, session_id: str | None, session_started: float | None
+        self,
+        campaign_id: str,
+        local_day: int,
+        session_id: str | None,
+        session_started: float | None,
+        *,
+        record: RecentDecision | None = None,
+        source: SourcePosition | None = None,
+        displayed: bool = False,
     ) -> EndpointCaps:
-        """One more display of ``campaign_id`` against session, daily and total caps."""
+        """One more display of ``campaign_id`` against session, daily and total caps
+        (optionally remembering a decision, the source position and a display mark —
+        all in one new value). ``session_started`` is only read for a session not kept
+        yet (``None`` = unknown start)."""
         days = dict(self.days)
         days[local_day] = _bump(days.get(local_day, _EMPTY), campaign_id)
         day_floor = self.day_floor
-        for old in sorted(days)[:-KEEP_DAYS]:
-            del days[old]
-            day_floor = max(day_floor, old)
-        sessions = list(self.sessions)
+        if len(days) > KEEP_DAYS:
+            for old in sorted(days)[:-KEEP_DAYS]:
+                del days[old]
+                day_floor = max(day_floor, old)
+        sessions = self.sessions
         session_floor = self.session_floor
         if session_id is not None:
-            found = next((s for s in sessions if s.session_id == session_id), None)
+            kept = []
+            found = None
+            for session in sessions:
+                if session.session_id == session_id:
+                    found = session
+                else:
+                    kept.append(session)
             if found is not None:
-                sessions.remove(found)
-                sessions.append(SessionCount(session_id, found.started, _bump(found.counts, campaign_id)))
+                kept.append(SessionCount(session_id, found.started, _bump(found.counts, campaign_id)))
             else:
-                started = session_started if session_started is not None else float("-inf")
-                sessions.append(SessionCount(session_id, started, {campaign_id: 1}))
-            while len(sessions) > KEEP_SESSIONS:
-                session_floor = max(session_floor, sessions.pop(0).started)
-        return replace(
-            self,
+                started = session_started if session_started is not None else _NO_FLOOR
+                kept.append(SessionCount(session_id, started, {campaign_id: 1}))
+            while len(kept) > KEEP_SESSIONS:
+                session_floor = max(session_floor, kept.pop(0).started)
+            sessions = tuple(kept)
+        return EndpointCaps(
+            source=self.source if source is None else (int(source[0]), int(source[1])),
             days=days,
             day_floor=day_floor,
-            sessions=tuple(sessions),
+            sessions=sessions,
             session_floor=session_floor,
             totals=_bump(self.totals, campaign_id),
+            displayed=self.displayed | {campaign_id} if displayed and campaign_id not in self.displayed
+            else self.displayed,
+            recent=self.recent if record is None else (*self.recent, record)[-KEEP_DECISIONS:],
+            confirmed=self.confirmed,
         )
-
-    def remembered(self, record: RecentDecision) -> EndpointCaps:
-        return replace(self, recent=(*self.recent, record)[-KEEP_DECISIONS:])
 
     def confirming(self, decision_id: str, campaign_id: str) -> EndpointCaps:
         short = short_decision_id(decision_id)
         confirmed = self.confirmed if short in self.confirmed else (*self.confirmed, short)[-KEEP_CONFIRMED:]
         return replace(self, confirmed=confirmed, displayed=self.displayed | {campaign_id})
-
-    def showing(self, campaign_id: str) -> EndpointCaps:
-        if campaign_id in self.displayed:
-            return self
-        return replace(self, displayed=self.displayed | {campaign_id})
 
     def at_source(self, source: SourcePosition | None) -> EndpointCaps:
         if source is None or self.source == source:
@@ -280,8 +300,12 @@ def record_decision(
         return state
     if state.recent_decision(decision.event_id) is not None:
         return state.at_source(source)  # the same event again (re-published): no recount
-    counted = state.counted(decision.campaign_id, decision.local_day, decision.session_id, decision.session_started)
-    return counted.remembered(decision.recent()).at_source(source)
+    session_id = decision.session_id
+    started = None
+    if session_id is not None and state.kept_session_count(session_id, "") is None:
+        started = instant_seconds(decision.session_start) if decision.session_start else decision.decided_at
+    return state.counted(decision.campaign_id, decision.local_day, session_id, started,
+                         record=decision.recent(), source=source)
 
 
 ENGAGEMENT_EVENT_TYPES: Mapping[str, str] = MappingProxyType({
@@ -362,7 +386,6 @@ def record_engagement(
         return state.confirming(engagement.decision_id, engagement.campaign_id).at_source(source)
     at = effective_instant(event.event, now, max_skew)
     demographic = endpoint.demographic if endpoint is not None else None
-    day = local_day(at, zone(demographic.timezone if demographic is not None else None)).toordinal()
+    day = local_day_ordinal(at, zone(demographic.timezone if demographic is not None else None))
     session_id, started = event_session(event.event, at)
-    counted = state.counted(engagement.campaign_id, day, session_id, started)
-    return counted.showing(engagement.campaign_id).at_source(source)
+    return state.counted(engagement.campaign_id, day, session_id, started, source=source, displayed=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from rules.caps import EndpointCaps
-from rules.decide import EvaluationContext, endpoint_can_receive
+from rules.context import EvaluationContext, endpoint_can_receive
 from rules.index import CampaignIndex, CompiledArm
 from rules.models.endpoint import Endpoint
 
@@ -75,10 +75,13 @@ def in_app_messages(
             break
         if arm.campaign_id in seen or not context.admits(arm):
             continue
-        _, daily_used, total_used = context.used(arm)
         limits = arm.limits
+        daily_used = context.daily_used(arm.campaign_id) if limits.daily else None
         if daily_used is not None and (daily_used < 0 or daily_used >= limits.daily):
             continue
+        total_used = caps.total_count(arm.campaign_id) if limits.total and caps is not None else None
+        if limits.total and total_used is None:
+            total_used = 0
         if total_used is not None and total_used >= limits.total:
             continue
         seen.add(arm.campaign_id)

@@ -28,6 +28,7 @@ __all__ = [
     "compile_attribute",
     "compile_metric",
     "compile_set",
+    "event_filter",
 ]
 
 T = TypeVar("T")
@@ -83,6 +84,7 @@ class AttributeTest:
 
     accepts: Callable[[str], bool]
     negated: bool
+    equals: frozenset[str] | None = None  # the Values of INCLUSIVE/EXCLUSIVE (fast paths)
 
     def one(self, value: str | None) -> bool:
         """An event attribute: a single string, or absent."""
@@ -144,7 +146,8 @@ def compile_attribute(dimension: AttributeDimension, interner: Interner) -> Attr
         kind = dimension.attribute_type or "INCLUSIVE"
         values = tuple(dimension.values)
         if kind in ("INCLUSIVE", "EXCLUSIVE"):
-            return AttributeTest(frozenset(values).__contains__, kind == "EXCLUSIVE")
+            members = frozenset(values)
+            return AttributeTest(members.__contains__, kind == "EXCLUSIVE", members)
         if kind == "CONTAINS":
             return AttributeTest(partial(_contains_any, values), False)
         instants = [parse_instant(v).timestamp() for v in values]
@@ -213,3 +216,38 @@ def metrics_match(tests: Sequence[tuple[str, MetricTest]], metrics: Mapping[str,
         if value is None or not test(value):
             return False
     return True
+
+
+EventFilter = Callable[[Mapping[str, str] | None, Mapping[str, float] | None], bool]
+
+
+def event_filter(
+    attributes: tuple[tuple[str, AttributeTest], ...], metrics: tuple[tuple[str, MetricTest], ...]
+) -> EventFilter | None:
+    """One callable testing an event's attributes and metrics (AND of all filters), or
+    ``None`` without filters. The common single-filter shapes get a closure of their own:
+    this runs once per candidate campaign per event."""
+    if not attributes and not metrics:
+        return None
+    if len(attributes) == 1 and not metrics:
+        name, test = attributes[0]
+        members = test.equals
+        if members is not None and not test.negated:
+            return lambda found, _: found is not None and found.get(name) in members
+        if members is not None:
+            return lambda found, _: found is None or found.get(name) not in members
+        one = test.one
+        return lambda found, _: one(found.get(name) if found is not None else None)
+    if len(metrics) == 1 and not attributes:
+        name, compare = metrics[0]
+
+        def single_metric(_: Mapping[str, str] | None, found: Mapping[str, float] | None) -> bool:
+            value = found.get(name) if found is not None else None
+            return value is not None and compare(value)
+
+        return single_metric
+
+    def every(found_attributes: Mapping[str, str] | None, found_metrics: Mapping[str, float] | None) -> bool:
+        return attributes_match(attributes, found_attributes) and metrics_match(metrics, found_metrics)
+
+    return every

@@ -29,6 +29,8 @@ __all__ = [
     "QuietWindow",
     "bucket_of",
     "bucket_key",
+    "endpoint_hash",
+    "mixed_bucket",
     "compile_quiet_time",
     "compile_window",
 ]
@@ -145,17 +147,30 @@ def compile_quiet_time(
     return None if start == end else QuietWindow(start, end)
 
 
-def bucket_key(campaign_id: str) -> bytes:
-    """The per-campaign key of :func:`bucket_of` (computed once at compile time)."""
-    return hashlib.blake2b(campaign_id.encode(), digest_size=32).digest()
+_MASK64 = (1 << 64) - 1
 
 
-def bucket_of(key: bytes, endpoint_id: str) -> int:
-    """A stable bucket 0–99 from (campaign id, endpoint id) (PRODUCT.md semantics 6).
+def bucket_key(campaign_id: str) -> int:
+    """The per-campaign 64-bit salt of :func:`bucket_of` (computed once at compile time)."""
+    return int.from_bytes(hashlib.blake2b(campaign_id.encode(), digest_size=8).digest(), "big")
 
-    Keyed BLAKE2b rather than CRC: buckets of different campaigns are independent, so
-    one endpoint is not in every campaign's holdout at once. Endpoint ids are
-    case-insensitive (reference §2.3), hence the case fold.
-    """
-    digest = hashlib.blake2b(endpoint_id.casefold().encode(), key=key, digest_size=8).digest()
-    return int.from_bytes(digest, "big") % 100
+
+def endpoint_hash(endpoint_id: str) -> int:
+    """A 64-bit hash of an endpoint id; ids are case-insensitive (reference §2.3)."""
+    return int.from_bytes(hashlib.blake2b(endpoint_id.casefold().encode(), digest_size=8).digest(), "big")
+
+
+def mixed_bucket(salt: int, endpoint: int) -> int:
+    """Bucket 0–99 of an endpoint hash under a campaign salt: the splitmix64 finaliser
+    of their XOR, whose avalanche makes buckets of different campaigns independent (one
+    endpoint is not in every campaign's holdout at once)."""
+    x = salt ^ endpoint
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (x ^ (x >> 31)) % 100
+
+
+def bucket_of(key: int, endpoint_id: str) -> int:
+    """A stable bucket 0–99 from (campaign id, endpoint id) (PRODUCT.md semantics 6):
+    ``key`` is :func:`bucket_key` of the campaign id. Endpoint ids are case-insensitive."""
+    return mixed_bucket(key, endpoint_hash(endpoint_id))

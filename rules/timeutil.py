@@ -17,6 +17,7 @@ __all__ = [
     "format_instant",
     "instant_seconds",
     "local_day",
+    "local_day_ordinal",
     "local_minute_of_day",
     "local_wall_seconds",
     "parse_hour_minute",
@@ -32,6 +33,7 @@ IMMEDIATE = "IMMEDIATE"
 _HOUR_MINUTE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _UTC_OFFSET = re.compile(r"^UTC(?:([+-])(\d{2})(?::?(\d{2}))?)?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WHOLE_MINUTES_SINCE = 63_072_000.0  # 1972-01-01T00:00:00Z
 
 
 def parse_instant(text: str) -> datetime:
@@ -53,7 +55,13 @@ def parse_instant(text: str) -> datetime:
 
 def instant_seconds(text: str) -> float:
     """Epoch seconds of an ISO-8601 string (see :func:`parse_instant`)."""
-    return parse_instant(text).timestamp()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return parse_instant(text).timestamp()  # raises the uniform ValueError
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 def wall_clock_seconds(text: str) -> float:
@@ -135,3 +143,18 @@ def local_minute_of_day(seconds: float, tz: tzinfo) -> int:
 def local_day(seconds: float, tz: tzinfo | None) -> date:
     """The calendar day in ``tz`` (UTC when ``None``) at an instant (PRODUCT.md semantics 4)."""
     return _local(seconds, tz if tz is not None else UTC).date()
+
+
+@lru_cache(maxsize=65_536)
+def _day_ordinal(minute: int, tz: tzinfo | None) -> int:
+    return local_day(minute * 60.0, tz).toordinal()
+
+
+def local_day_ordinal(seconds: float, tz: tzinfo | None) -> int:
+    """``local_day(seconds, tz).toordinal()``, cached per minute: since 1972 every UTC offset
+    and every transition of the tz database falls on a whole minute (St. John's switched
+    at 00:01 until 2011, so quarter hours would not do), hence the local day never changes
+    inside a minute. Earlier instants are computed uncached."""
+    if seconds < _WHOLE_MINUTES_SINCE:
+        return local_day(seconds, tz).toordinal()
+    return _day_ordinal(int(seconds // 60), tz)

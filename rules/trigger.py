@@ -8,7 +8,7 @@ case-sensitive. Every attribute filter and every metric filter must hold — wit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rules.errors import DefinitionError
@@ -16,12 +16,12 @@ from rules.models.campaign import CampaignEventFilter
 from rules.predicates import (
     AttributeTest,
     Interner,
+    EventFilter,
     MetricTest,
-    attributes_match,
     canonical_key,
     compile_attribute,
     compile_metric,
-    metrics_match,
+    event_filter,
 )
 
 __all__ = ["CompiledTrigger", "compile_trigger"]
@@ -37,15 +37,18 @@ class CompiledTrigger:
     attributes: tuple[tuple[str, AttributeTest], ...]
     metrics: tuple[tuple[str, MetricTest], ...]
     wire: dict[str, Any]  # the EventFilter as GetInAppMessages delivers it (§9.2 step 6)
+    # the attribute and metric filters as one callable, None without filters (hot loop)
+    filters: EventFilter | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", event_filter(self.attributes, self.metrics))
 
     def accepts_type(self, event_type: str) -> bool:
         return (event_type in self.event_types) is not self.exclusive
 
     def filters_match(self, attributes: Mapping[str, str] | None, metrics: Mapping[str, float] | None) -> bool:
         """Every attribute and metric filter holds for the event."""
-        if self.attributes and not attributes_match(self.attributes, attributes):
-            return False
-        return not self.metrics or metrics_match(self.metrics, metrics)
+        return self.filters is None or self.filters(attributes, metrics)
 
     def matches(self, event_type: str, attributes: Mapping[str, str] | None, metrics: Mapping[str, float] | None) -> bool:
         """The whole trigger (type, then filters)."""

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -56,9 +55,9 @@ class Event(WireModel):
     session: Session | None = None
     timestamp: IsoDateTime
 
-    @cached_property
+    @property
     def instant(self) -> float:
-        """``Timestamp`` in epoch seconds (parsed once per event)."""
+        """``Timestamp`` in epoch seconds (parsed on each access: read it once)."""
         return instant_seconds(self.timestamp)
 
 

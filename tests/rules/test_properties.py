@@ -152,8 +152,7 @@ def brute_force_winner(idx: CampaignIndex, ev: Any, caps: EndpointCaps | None) -
     """Every arm of the app, no buckets by event type, no early exit: filter, then min."""
     at = instant_seconds(ev.event.timestamp)
     ep = endpoint(ev.endpoint_id)
-    context = EvaluationContext(ep, ev.endpoint_id, caps, at, ev.event.session.id,
-                                instant_seconds(ev.event.session.start_timestamp))
+    context = EvaluationContext(ep, ev.endpoint_id, caps, at, ev.event)
     eligible: list[CompiledArm] = [
         arm for arm in idx.arms(APP)
         if arm.trigger.matches(ev.event.event_type, ev.event.attributes, ev.event.metrics)
