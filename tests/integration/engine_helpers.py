@@ -23,7 +23,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tests.integration.workers import WorkerProcess
 
 __all__ = [
+    "BadRecord",
     "EngineTopics",
+    "MixedTraffic",
     "EventFlow",
     "eventually",
     "PinpointApp",
@@ -349,7 +351,69 @@ async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) 
     return True
 
 
-CRASH_MARKERS = ("Traceback", "crashed", "Restarting", "[^--Agent", "CRITICAL")
+@dataclass(frozen=True)
+class BadRecord:
+    """A record on the events topic that must be dead-lettered."""
+
+    name: str
+    key: bytes | None
+    value: bytes | None
+    reason: str  # a phrase the dead letter's Field + Reason must contain (case-insensitive)
+    field: str | None = None  # the Field the dead letter must name, when there is one
+
+
+@dataclass
+class MixedTraffic:
+    """Good, bad, good, bad, …, good on the events topic, and what came out."""
+
+    bad: list[BadRecord]
+    positions: dict[str, Published]  # bad record name -> where it landed
+    letters: dict[tuple[int, int], list[dict[str, Any]]]  # (partition, offset) -> its dead letters
+    good: list[dict[str, Any]]
+    decisions: dict[str, list[dict[str, Any]]]  # EventId -> decisions
+    log_start: int  # where the worker's log stood before the traffic
+
+    def letters_of(self, name: str) -> list[dict[str, Any]]:
+        position = self.positions[name]
+        return self.letters.get((position.partition, position.offset), [])
+
+    @classmethod
+    async def run(cls, topics: EngineTopics, worker: WorkerProcess, bad: list[BadRecord],
+                  good_event: Callable[[int], dict[str, Any]]) -> MixedTraffic:
+        log_start = len(worker.log_text())
+        records: list[Any] = []
+        good: list[dict[str, Any]] = []
+        for n, record in enumerate(bad):
+            good.append(good_event(n))
+            records += [good[-1], (record.key, record.value)]
+        good.append(good_event(len(bad)))
+        records.append(good[-1])
+        published = await topics.publish(records)
+        positions = {b.name: published[2 * n + 1] for n, b in enumerate(bad)}
+        await topics.wait_processed(e["EventId"] for e in good)
+        decisions: dict[str, list[dict[str, Any]]] = {}
+        for decision in await topics.decisions(e["EventId"] for e in good):
+            decisions.setdefault(decision["EventId"], []).append(decision)
+
+        source = topics.topic("events")
+        wanted = {(p.partition, p.offset) for p in positions.values()}
+
+        def all_there(found: list[dict[str, Any]]) -> bool:
+            return wanted <= {(d["SourcePartition"], d["SourceOffset"]) for d in found if d["SourceTopic"] == source}
+
+        try:
+            found = await topics.dead_letters(until=all_there, timeout=20)
+        except TimeoutError:  # the checks of the missing ones fail, each on its own
+            found = await topics.dead_letters()
+        letters: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        for d in found:
+            if d["SourceTopic"] == source:
+                letters.setdefault((d["SourcePartition"], d["SourceOffset"]), []).append(d)
+        return cls(bad, positions, letters, good, decisions, log_start)
+
+
+# what mode/faust log when an agent's exception escapes: the actor crashes and is restarted
+CRASH_MARKERS = ("Traceback", "Crashed reason", "Restarting dead", "Giving up on", "[ERROR]", "[CRITICAL]")
 
 
 def crash_lines(worker: WorkerProcess, since: int = 0) -> list[str]:
