@@ -66,7 +66,7 @@ class TemplateCatalog:
         if template is None:
             raise DefinitionError(f"{field}.Name", f"no in-app template named {name!r}")
         if version is not None and version != template.version:
-            template = self._versions.get((name, version))  # type: ignore[assignment]
+            template = self._versions.get((name, version))
             if template is None:
                 raise DefinitionError(f"{field}.Version", f"template {name!r} has no version {version!r}")
         if template.template_type != "INAPP":

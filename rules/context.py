@@ -112,11 +112,10 @@ class EvaluationContext:
     def admits(self, arm: CompiledArm) -> bool:
         """Window, treatment (not the holdout), segment and quiet time: everything except
         the trigger and the caps (PRODUCT.md semantics 2, 5, 6)."""
-        window = arm.window
-        if window.local:
-            if not window.admits(self.at, self.zone):
+        if arm.local_window:
+            if not arm.window.admits(self.at, self.zone):
                 return False
-        elif not window.start <= self.at < window.end:
+        elif not arm.start <= self.at < arm.end:
             return False
         if arm.bucket_low or arm.bucket_high != 100:  # no holdout, one treatment: everyone
             if not arm.bucket_low <= self.bucket(arm.bucket_key) < arm.bucket_high:

@@ -167,6 +167,13 @@ def decide(
         remaining = context.remaining_after_display(arm)
         if remaining is None:
             continue
-        return _decision(event, context, arm.campaign_id, arm.treatment_id, arm.priority,
-                         arm.in_app_message, remaining, context.at)
+        session = body.session
+        campaign_id = arm.campaign_id
+        return Decision(
+            decision_id_for(event.event_id, campaign_id), event.application_id, event.endpoint_id,
+            event.event_id, body.event_type, campaign_id, arm.treatment_id, arm.priority,
+            arm.in_app_message, remaining, context.at, context.local_day,
+            session.id if session is not None else None,
+            session.start_timestamp if session is not None else None,
+        )
     return None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from rules.caps import ENGAGEMENT_EVENT_TYPES
 from rules.content import TemplateCatalog, carries_in_app
 from rules.errors import DefinitionError
 from rules.models.app import ApplicationResponse, ApplicationSettingsResource
@@ -88,11 +89,18 @@ class CompiledArm:
     limits: CapLimits
     in_app_message: dict[str, Any]
     end_date: str | None
-    # trigger.filters, one attribute hop closer for the hot loop (None = no filters)
+    # copies, one attribute hop closer for the hot loop: trigger.filters (None = no
+    # filters) and the window bounds
     filters: EventFilter | None = field(default=None, init=False)
+    start: float = field(default=0.0, init=False)
+    end: float = field(default=0.0, init=False)
+    local_window: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "filters", self.trigger.filters)
+        object.__setattr__(self, "start", self.window.start)
+        object.__setattr__(self, "end", self.window.end)
+        object.__setattr__(self, "local_window", self.window.local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +258,14 @@ def _app_index(application_id: str, arms: list[CompiledArm]) -> AppIndex:
         else:
             for name in arm.trigger.event_types:
                 inclusive.setdefault(name, []).append(arm)
-    names = set(inclusive).union(*(arm.trigger.event_types for arm in exclusive))
+    names = set(inclusive).union(*(arm.trigger.event_types for arm in exclusive), ENGAGEMENT_EVENT_TYPES)
     by_type = {}
     for name in names:
-        merged = inclusive.get(name, []) + [arm for arm in exclusive if name not in arm.trigger.event_types]
+        merged = inclusive.get(name, [])
+        if name not in ENGAGEMENT_EVENT_TYPES:
+            # an EXCLUSIVE trigger never fires on the _inapp.* interaction events: each display
+            # would otherwise trigger the next one; naming them (INCLUSIVE) still works
+            merged = merged + [arm for arm in exclusive if name not in arm.trigger.event_types]
         by_type[name] = tuple(sorted(merged, key=lambda arm: arm.order))
     return AppIndex(application_id, ordered, MappingProxyType(by_type), tuple(exclusive))
 

@@ -55,7 +55,7 @@ class Interner:
         found = self._objects.get(key)
         if found is None:
             found = self._objects[key] = build()
-        return found  # type: ignore[no-any-return]
+        return found
 
     def __len__(self) -> int:
         return len(self._objects)

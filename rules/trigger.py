@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.caps import ENGAGEMENT_EVENT_TYPES
 from rules.errors import DefinitionError
 from rules.models.campaign import CampaignEventFilter
 from rules.predicates import (
@@ -44,7 +45,11 @@ class CompiledTrigger:
         object.__setattr__(self, "filters", event_filter(self.attributes, self.metrics))
 
     def accepts_type(self, event_type: str) -> bool:
-        return (event_type in self.event_types) is not self.exclusive
+        """INCLUSIVE: named; EXCLUSIVE: not named — and never an ``_inapp.*`` interaction
+        event, or every display would trigger the next one."""
+        if self.exclusive:
+            return event_type not in self.event_types and event_type not in ENGAGEMENT_EVENT_TYPES
+        return event_type in self.event_types
 
     def filters_match(self, attributes: Mapping[str, str] | None, metrics: Mapping[str, float] | None) -> bool:
         """Every attribute and metric filter holds for the event."""

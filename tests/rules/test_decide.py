@@ -218,7 +218,7 @@ def test_replayed_event_re_emits_the_same_decision_and_counts_once() -> None:
     caps = record_decision(None, first, source=(3, 100))
     replay = decide(idx, endpoint(), caps, ev, instant_seconds(ev.event.timestamp) + 60, source=(3, 100))
     assert replay == first
-    assert record_decision(caps, replay, source=(3, 100)) is caps  # type: ignore[arg-type]
+    assert replay is not None and record_decision(caps, replay, source=(3, 100)) is caps
     assert caps.total_count("c1") == 1
     # an earlier offset that had produced no decision stays without one
     now = instant_seconds(ev.event.timestamp)
@@ -257,3 +257,14 @@ def test_candidates_only_touch_campaigns_of_the_event_type() -> None:
     assert {a.campaign_id for a in idx.candidates(APP, "type0")} == {f"c{i}" for i in range(0, 50, 5)}
     assert [a.campaign_id for a in idx.candidates(APP, "unheard-of")] == ["x"]
     assert idx.candidates("other-app", "type0") == ()
+
+
+def test_interaction_events_trigger_only_campaigns_that_name_them() -> None:
+    anything = campaign("any", event_filter=trigger(["promo"], exclusive=True))
+    follow_up = campaign("follow", priority=5, event_filter=trigger("_inapp.message_dismissed"))
+    idx = index([anything, follow_up])
+    assert winner(idx, endpoint(), event("_inapp.message_displayed")) is None
+    assert winner(idx, endpoint(), event("_inapp.message_dismissed")) == "follow"
+    assert winner(idx, endpoint(), event("app_launch")) == "any"
+    arm = idx.arm("any", "0")
+    assert arm is not None and not arm.trigger.accepts_type("_inapp.message_clicked")

@@ -116,7 +116,7 @@ def test_holdout_and_treatments_split_endpoints() -> None:
     assert [(a.treatment_id, a.bucket_low, a.bucket_high) for a in idx.arms(APP)] == [("0", 10, 70), ("1", 70, 100)]
     from tests.rules.builders import run
 
-    seen = Counter()
+    seen: Counter[str] = Counter()
     for i in range(3000):
         decision = run(idx, endpoint(f"ep{i}"), event(endpoint_id=f"ep{i}"))
         seen[decision.treatment_id if decision else "holdout"] += 1

@@ -165,7 +165,7 @@ def test_group_needs_both_its_sources_and_its_dimensions() -> None:
 
 
 def test_imported_segment_membership_lives_on_the_endpoint() -> None:
-    imported = {"SegmentType": "IMPORT", "ImportDefinition": {"ExternalId": "x", "Format": "CSV",
+    imported: dict[str, Any] = {"SegmentType": "IMPORT", "ImportDefinition": {"ExternalId": "x", "Format": "CSV",
                 "RoleArn": "arn:role", "S3Url": "s3://b/k", "Size": 2}}
     assert member(imported, {"ImportedSegments": ["s"]})
     assert not member(imported, {"ImportedSegments": ["other"]})
