@@ -42,6 +42,7 @@ def build_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
         table_standby_replicas=settings.standby_replicas,
         producer_linger=0.005,
+        producer_max_batch_size=settings.producer_max_batch_bytes,
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         broker_session_timeout=settings.session_timeout_seconds,

@@ -79,7 +79,8 @@ def run_demo(settings: Settings) -> int:
             click.echo(f"    broker on {bootstrap}")
         key_id, secret = "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
         deployment = Deployment(bootstrap=bootstrap, credentials=f"{key_id}:{secret}",
-                                prefix=f"demo{secrets.token_hex(3)}.", app_id=f"inapp-demo-{secrets.token_hex(3)}")
+                                prefix=f"demo{secrets.token_hex(3)}.", app_id=f"inapp-demo-{secrets.token_hex(3)}",
+                                embedded_broker=broker is not None)
         _step("Starting an inapp worker (stream agents + Pinpoint API)")
         worker = WorkerProcess(deployment)
         _start_worker(worker)

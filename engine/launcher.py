@@ -35,6 +35,8 @@ class Deployment:
     store: str = "memory"
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="inapp-")))
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # set for the embedded Tansu broker (see Settings.producer_max_batch_bytes)
+    embedded_broker: bool = False
 
     def env(self, port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INAPP_")}
@@ -54,6 +56,8 @@ class Deployment:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.embedded_broker:
+            env["INAPP_PRODUCER_MAX_BATCH_BYTES"] = "1"
         env.update(self.extra_env)
         return env
 

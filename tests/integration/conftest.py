@@ -12,7 +12,7 @@ from tests.integration.workers import CREDENTIALS
 
 
 @pytest.fixture(scope="module")
-def deployment(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+def deployment(kafka_bootstrap: str, broker_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """A fresh engine deployment (own topics and consumer group) for one test module."""
     tag = uuid.uuid4().hex[:8]
     return Deployment(
@@ -22,6 +22,7 @@ def deployment(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -
         app_id=f"inapp-it-{tag}",
         partitions=4,
         data_dir=tmp_path_factory.mktemp("deployment"),
+        embedded_broker=broker_kind == "tansu",
     )
 
 
