@@ -39,10 +39,15 @@ class RejectedItem(Exception):
     endpoint_id: str
     event_id: str
     status_code: int
-    reason: str
+    remote_message: str
+
+    @property
+    def reason(self) -> str:
+        return f"remote PutEvents refused event {self.event_id} of endpoint {self.endpoint_id}: " \
+               f"{self.status_code} {self.remote_message}"
 
     def __str__(self) -> str:
-        return f"remote PutEvents refused {self.event_id}: {self.status_code} {self.reason}"
+        return self.reason
 
 
 def split_batches(records: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
