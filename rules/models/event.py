@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from rules.errors import EventError, event_error
+from rules.errors import event_error
 from rules.models.base import IsoDateTime, StringMap, WireModel
 from rules.models.endpoint import PublicEndpoint
 from rules.timeutil import instant_seconds
@@ -25,10 +25,6 @@ __all__ = [
     "Session",
     "decode_app_event",
 ]
-
-# Every id is a non-empty string (reference §3.3).
-_ID = Field(min_length=1)
-
 
 class Session(WireModel):
     """The client session; ``Id`` scopes ``SessionCap`` (PRODUCT.md semantics 4).
