@@ -50,7 +50,16 @@ class ControlState:
             self.records[kind][key] = record
 
 
-RejectHandler = Callable[[str, int, int, bytes | None, bytes | None, Exception], Any]
+RejectHandler = Callable[[str, int | None, int | None, bytes | None, bytes | None, Exception], Any]
+
+
+class ResourceRejected(ValueError):
+    """A control record that is valid JSON but not a usable resource (compile time)."""
+
+    def __init__(self, kind: str, key: str, field: str, reason: str) -> None:
+        super().__init__(f"{kind} {key}: {field + ': ' if field else ''}{reason}")
+        self.field = field or None
+        self.reason = f"{kind} {key} left out of the campaign index: {reason}"
 
 
 class ControlPlane:
@@ -69,7 +78,9 @@ class ControlPlane:
         self._compile = compile_index
         self._on_reject = on_reject
         self.state = ControlState()
-        self.index: Any = compile_index(self.state)
+        self.index: Any = None
+        self._reported: set[tuple[str, str, str]] = set()
+        self._recompile()
         self.ready = asyncio.Event()
         self._applied: dict[TopicPartition, int] = {}
         self._progress = asyncio.Condition()
@@ -89,10 +100,8 @@ class ControlPlane:
             value_deserializer=None,
         )
         await consumer.start()
-        partitions: list[TopicPartition] = []
-        for name in self._names.values():
-            for partition in sorted(await _partitions_for(consumer, name)):
-                partitions.append(TopicPartition(name, partition))
+        # control topics have one partition each (topics.catalog: Partitioning.SINGLE)
+        partitions = [TopicPartition(name, 0) for name in self._names.values()]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         self._consumer = consumer
@@ -132,10 +141,7 @@ class ControlPlane:
                 kind = self._kind_of[tp.topic]
                 for message in messages:
                     self._apply_message(kind, tp, message)
-            try:
-                self.index = self._compile(self.state)
-            except Exception:  # a compile bug must not kill the reader; keep the last index
-                log.exception("campaign index compile failed; keeping the previous index")
+            self._recompile()
             async with self._progress:
                 for tp, messages in batches.items():
                     self._applied[tp] = messages[-1].offset
@@ -144,6 +150,24 @@ class ControlPlane:
                 self._applied.get(tp, -1) >= end - 1 for tp, end in self._catch_up_target.items()
             ):
                 self.ready.set()
+
+    def _recompile(self) -> None:
+        try:
+            compiled = self._compile(self.state)
+        except Exception:  # a compile bug must not kill the reader; keep the last index
+            log.exception("campaign index compile failed; keeping the previous index")
+            return
+        self.index = getattr(compiled, "index", compiled)
+        current = set()
+        for problem in getattr(compiled, "problems", ()):
+            marker = (problem.kind, problem.key, problem.reason)
+            current.add(marker)
+            if marker in self._reported or self._on_reject is None:
+                continue
+            error = ResourceRejected(problem.kind, problem.key, problem.field, problem.reason)
+            self._on_reject(self._names[problem.kind], None, None, problem.key.encode(),
+                            CONTROL_RECORD.dump_json(problem.record, exclude_none=True), error)
+        self._reported = current
 
     def _apply_message(self, kind: str, tp: TopicPartition, message: Any) -> None:
         key = message.key.decode("utf-8", "replace") if message.key is not None else ""
@@ -160,12 +184,3 @@ class ControlPlane:
             return
         self.state.apply(kind, key, record)
 
-
-async def _partitions_for(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    for _ in range(50):
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions:
-            return set(partitions)
-        await consumer.topics()  # refreshes cluster metadata
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"control topic {topic} does not exist")

@@ -20,6 +20,7 @@ from yarl import URL
 from engine.app import Engine, endpoint_key
 from engine.control import ControlPlane
 from engine.deadletter import dead_letter_for
+from engine.partitioning import owner_of, partition_of
 from engine.progress import AppliedOffsets
 from engine.settings import Settings
 from topics.wire import ControlRecord, EndpointRecord, encode_json
@@ -70,13 +71,11 @@ class EngineBackend:
     # -- partitioned state -----------------------------------------------------------
     def owner_url(self, what: str, key: str) -> str | None:
         topic = self.engine.events if what == "endpoint" else self.engine.campaign_metrics
-        try:
-            url = self.engine.app.router.external_topic_key_store(topic, key.encode())
-        except KeyError:
-            return None  # assignment not known yet: answer locally
-        if _same_worker(url, URL(str(self.engine.app.conf.canonical_url))):
-            return None
-        return str(url)
+        partition = partition_of(key.encode(), self.settings.partitions)
+        url = owner_of(self.engine.app, topic.get_topic_name(), partition)
+        if url is None or _same_worker(URL(url), URL(str(self.engine.app.conf.canonical_url))):
+            return None  # this worker, or the assignment is not known yet: answer here
+        return url
 
     async def get_endpoint(self, app_id: str, endpoint_id: str) -> dict[str, Any] | None:
         await self._catch_up(endpoint_id, (self.engine.endpoints_topic, self.engine.events))
@@ -134,12 +133,10 @@ class EngineBackend:
         """Wait until this worker applied every record acked on ``key``'s partitions."""
         consumer = await self._offsets()
         for topic in topics:
-            name = topic.get_topic_name()
-            tp = self.engine.app.producer.key_partition(name, key.encode())
-            ends = await consumer.end_offsets([TopicPartition(name, tp.partition)])
-            last = ends[TopicPartition(name, tp.partition)] - 1
+            tp = TopicPartition(topic.get_topic_name(), partition_of(key.encode(), self.settings.partitions))
+            last = (await consumer.end_offsets([tp]))[tp] - 1
             if last >= 0:
-                await self.applied.wait_for(name, tp.partition, last, READ_YOUR_WRITES_TIMEOUT)
+                await self.applied.wait_for(tp.topic, tp.partition, last, READ_YOUR_WRITES_TIMEOUT)
 
     async def _offsets(self) -> AIOKafkaConsumer:
         if self._offsets_consumer is None:
