@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.engine_helpers import EngineTopics, PinpointApp, event
+from tests.integration.engine_helpers import EngineTopics, PinpointApp, event, header_of, in_app_message
 from tests.integration.workers import pinpoint_client
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -161,6 +161,20 @@ async def test_a_confirmed_display_is_not_counted_again_but_a_client_side_one_is
     more = [event(app.app_id, "engaged", "cap_engaged") for _ in range(5)]
     decisions = await topics.decide(more)
     assert remaining(decisions, "Total") == [1, 0]
+
+
+async def test_editing_a_campaign_keeps_its_counts(app, topics):
+    campaign = app.campaign("edited", ["cap_edited"], Limits={"Total": 2})
+    events = [event(app.app_id, "total", "cap_edited", when=DAY + timedelta(hours=n)) for n in range(3)]
+    assert remaining(await topics.decide(events), "Total") == [1, 0]
+    app.update_campaign(campaign, MessageConfiguration=in_app_message("edited v2"))
+    events = [event(app.app_id, "total", "cap_edited", when=DAY + timedelta(hours=4 + n)) for n in range(3)]
+    assert await topics.decide(events) == []  # a new version is not a new campaign
+    app.update_campaign(campaign, Limits={"Total": 4})
+    events = [event(app.app_id, "total", "cap_edited", when=DAY + timedelta(hours=8 + n)) for n in range(3)]
+    decisions = await topics.decide(events)
+    assert remaining(decisions, "Total") == [1, 0]
+    assert {header_of(d) for d in decisions} == {"edited v2"}
 
 
 async def test_app_limits_apply_where_a_campaign_sets_none(pinpoint, topics):

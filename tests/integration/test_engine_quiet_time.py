@@ -1,10 +1,11 @@
-"""Quiet time in the endpoint's local time (PRODUCT.md semantics 5).
+"""Quiet time in the endpoint's local time, and event time (PRODUCT.md semantics 5, 7).
 
 The campaign's ``QuietTime``, else the app's; evaluated at the event's ``Timestamp`` in the
 endpoint's ``Demographic.Timezone``; the window may wrap midnight; bounds are inclusive
 (reference §9.2 step 9); no valid timezone → no quiet time. Events inside get no decision,
 events outside do. Every probe names a wall-clock time in the endpoint's zone on one day
-in the past.
+in the past. Event time also judges the schedule window; a ``Timestamp`` far ahead of
+receive time is clamped to it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
-from tests.integration.engine_helpers import EngineTopics, PinpointApp, event
+from tests.integration.engine_helpers import EngineTopics, PinpointApp, at, event, stamp
 from tests.integration.workers import pinpoint_client
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -116,3 +117,32 @@ async def test_an_event_in_quiet_time_uses_up_no_cap(app, topics):
     decisions = await topics.decide(events)
     assert [d["EventId"] for d in decisions] == [events[3]["EventId"]]
     assert decisions[0]["Remaining"]["Total"] == 0
+
+
+async def test_the_schedule_window_is_judged_at_event_time(app, topics):
+    campaign = app.campaign("march", ["qt_march"], start="2024-03-01T00:00:00Z", end="2024-03-31T00:00:00Z")
+    stamps = {"2024-02-29T23:59:59.999Z": False, "2024-03-01T00:00:00.000Z": True,  # StartTime <= t
+              "2024-03-15T12:00:00.000Z": True, "2024-03-30T23:59:59.999Z": True,
+              "2024-03-31T00:00:00.000Z": False}  # t < EndTime
+    events = [event(app.app_id, "no-zone", "qt_march", when=at(t)) for t in stamps]
+    events.append(event(app.app_id, "no-zone", "qt_march"))  # now: long over
+    decisions = await topics.decide(events)
+    assert [d["DecidedAt"] for d in decisions] == [t for t, inside in stamps.items() if inside]
+    assert {d["CampaignId"] for d in decisions} == {campaign}
+
+
+async def test_a_timestamp_far_ahead_is_clamped_to_receive_time(app, topics):
+    now = datetime.now(UTC)
+    app.campaign("this-month", ["qt_clamp"], start="IMMEDIATE", end=stamp(now + timedelta(days=30)))
+    app.campaign("next-year", ["qt_future"], start=stamp(now + timedelta(days=365)))
+    soon = now + timedelta(seconds=60)  # within the allowed skew: kept
+    far = now + timedelta(days=730)  # beyond the campaign's end, were it not clamped
+    kept, clamped, early = (event(app.app_id, "no-zone", "qt_clamp", when=soon + timedelta(seconds=5)),
+                            event(app.app_id, "no-zone", "qt_clamp", when=far),
+                            # clamped to now, an event cannot reach a campaign that has not started
+                            event(app.app_id, "no-zone", "qt_future", when=now + timedelta(days=400)))
+    decisions = await topics.decide([kept, clamped, early])
+    assert [d["EventId"] for d in decisions] == [kept["EventId"], clamped["EventId"]]
+    assert decisions[0]["DecidedAt"] == kept["Event"]["Timestamp"]
+    decided_at = at(decisions[1]["DecidedAt"])
+    assert now - timedelta(seconds=5) <= decided_at <= datetime.now(UTC) + timedelta(seconds=5)
