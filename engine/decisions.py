@@ -18,21 +18,22 @@ import orjson
 from engine.app import Engine, endpoint_key
 from engine.control import ControlPlane
 from engine.endpoints import iso_millis, upsert_endpoint
-from rules.caps import EndpointCaps, classify_engagement, record_decision, record_engagement
-from rules.clock import effective_instant
+from rules.caps import EndpointCaps, record_decision, record_engagement
 from rules.decide import Decision, decide
 from rules.errors import EventError
 from rules.listing import in_app_messages
+from rules.metrics import COUNTERS, decision_deltas, engagement_deltas
 from rules.models import Endpoint, PublicEndpoint, decode_app_event
 from rules.models.event import AppEvent
 from rules.models.parse import parse_resource
-from topics.wire import MetricDelta, encode_json
+from topics.wire import MetricDelta, MetricRow, encode_json
 
 __all__ = ["EventProcessor", "in_app_messages_for", "Output"]
 
 Output = tuple[Any, bytes | None, bytes]  # (faust topic, key, value)
 
 _ENDPOINT_CACHE_SIZE = 50_000
+_NO_CAPS = EndpointCaps()
 
 
 class EndpointCache:
@@ -83,40 +84,34 @@ class EventProcessor:
         caps = EndpointCaps.from_json(orjson.loads(raw_caps)) if raw_caps is not None else None
 
         outputs: list[Output] = []
-        deltas: dict[tuple[str, str], dict[str, int]] = {}
-        engagement = classify_engagement(caps, event, source=source)
-        if engagement is not None:
-            new_caps = record_engagement(caps, endpoint, event, received, source=source, max_skew=self.max_skew)
-            counts = deltas.setdefault((engagement.campaign_id, engagement.treatment_id), {})
-            if engagement.kind == "displayed":
-                if engagement.new_display:
-                    counts["displays"] = 1
-                if engagement.first_display:
-                    counts["unique-displays"] = 1
-            else:
-                counts["clicks" if engagement.kind == "clicked" else "dismissals"] = 1
-            decision = None
-        else:
+        base = caps if caps is not None else _NO_CAPS
+        if base.has_applied(source):
+            # a replay after a crash: re-emit what was decided, change nothing
             decision = decide(index, endpoint, caps, event, received, source=source, max_skew=self.max_skew)
-            new_caps = record_decision(caps, decision, source=source) if decision is not None else caps
+            deltas = decision_deltas(decision) if decision is not None else ()
+        else:
+            deltas = engagement_deltas(base, event, received, max_skew=self.max_skew)
+            state = record_engagement(base, endpoint, event, received, max_skew=self.max_skew)
+            decision = decide(index, endpoint, state, event, received, max_skew=self.max_skew)
             if decision is not None:
-                deltas[(decision.campaign_id, decision.treatment_id)] = {"decisions": 1}
-        if new_caps is not None and new_caps is not caps:
-            engine.caps[key] = orjson.dumps(new_caps.to_json())
+                state = record_decision(state, decision)
+                deltas += decision_deltas(decision)
+            if state is not base:  # transitions return the same object when nothing changed
+                engine.caps[key] = orjson.dumps(state.at_source(source).to_json())
 
         endpoint_id_key = event.endpoint_id.encode()
         if decision is not None:
             outputs.append((engine.decisions, endpoint_id_key, orjson.dumps(decision.to_wire())))
         outputs.append((engine.pinpoint_events, endpoint_id_key, _pinpoint_record(event, decision)))
-        at = effective_instant(event.event, received, self.max_skew)
-        day = datetime.fromtimestamp(at, UTC).date().isoformat()
-        for (campaign_id, treatment_id), counts in deltas.items():
-            if counts:
-                delta = MetricDelta(
-                    ApplicationId=event.application_id, CampaignId=campaign_id, TreatmentId=treatment_id,
-                    Day=day, Counts=counts, SourcePartition=message.partition, SourceOffset=message.offset,
-                )
-                outputs.append((engine.campaign_metrics, campaign_id.encode(), encode_json(delta)))
+        by_campaign: dict[str, list[MetricRow]] = {}
+        for delta in deltas:
+            counts = {name: getattr(delta, name) for name in COUNTERS if getattr(delta, name)}
+            by_campaign.setdefault(delta.campaign_id, []).append(
+                MetricRow(TreatmentId=delta.treatment_id, Day=delta.day, Counts=counts))
+        for campaign_id, rows in by_campaign.items():
+            record = MetricDelta(ApplicationId=event.application_id, CampaignId=campaign_id, Rows=rows,
+                                 SourcePartition=message.partition, SourceOffset=message.offset)
+            outputs.append((engine.campaign_metrics, campaign_id.encode(), encode_json(record)))
         return outputs
 
 

@@ -20,16 +20,16 @@ from topics.wire import METRIC_DELTA
 __all__ = ["COUNTERS", "KPI_NAMES", "UnknownKpi", "apply_metric_delta", "kpi_result"]
 
 # counter name -> the ResultRowValue key it is reported under
+# counter (rules.metrics.COUNTERS) -> the ResultRowValue key it is reported under
 COUNTERS: dict[str, str] = {
     "decisions": "Decisions",
     "displays": "Displays",
-    "unique-displays": "UniqueDisplays",
+    "unique_displays": "UniqueDisplays",
     "clicks": "Clicks",
     "dismissals": "Dismissals",
 }
-KPI_NAMES: frozenset[str] = frozenset(
-    {f"inapp-{name}" for name in COUNTERS} | {f"inapp-{name}-grouped-by-date" for name in COUNTERS}
-)
+_KPI_STEMS = {f"inapp-{name.replace('_', '-')}": name for name in COUNTERS}
+KPI_NAMES: frozenset[str] = frozenset(_KPI_STEMS) | frozenset(f"{stem}-grouped-by-date" for stem in _KPI_STEMS)
 
 
 class UnknownKpi(ValueError):
@@ -48,9 +48,10 @@ def apply_metric_delta(engine: Engine, raw: bytes) -> None:
     source = str(delta.SourcePartition)
     if counters["Applied"].get(source, -1) >= delta.SourceOffset:
         return  # a replay of a delta already counted
-    day = counters["Days"].setdefault(delta.Day, {}).setdefault(delta.TreatmentId, {})
-    for name, amount in delta.Counts.items():
-        day[name] = day.get(name, 0) + amount
+    for row in delta.Rows:
+        day = counters["Days"].setdefault(row.Day, {}).setdefault(row.TreatmentId, {})
+        for name, amount in row.Counts.items():
+            day[name] = day.get(name, 0) + amount
     counters["Applied"][source] = delta.SourceOffset
     engine.metrics[key] = orjson.dumps(counters)
 
@@ -66,7 +67,7 @@ def kpi_result(counters: dict[str, Any], kpi_name: str, start: datetime, end: da
     if kpi_name not in KPI_NAMES:
         raise UnknownKpi(f"unknown KPI {kpi_name!r}; in-app KPIs are {sorted(KPI_NAMES)}")
     grouped = kpi_name.endswith("-grouped-by-date")
-    counter = kpi_name.removeprefix("inapp-").removesuffix("-grouped-by-date")
+    counter = _KPI_STEMS[kpi_name.removesuffix("-grouped-by-date")]
     label = COUNTERS[counter]
     per_day: dict[str, int] = {}
     for day in _days(start, end):

@@ -19,6 +19,7 @@ __all__ = [
     "DecisionRecord",
     "EndpointRecord",
     "MetricDelta",
+    "MetricRow",
     "PinpointEventsRecord",
     "decode_json",
     "encode_json",
@@ -98,14 +99,19 @@ class DeadLetter(_Wire):
     ReceivedAt: str
 
 
-class MetricDelta(_Wire):
-    """Counter deltas one source event implies for one campaign (idempotent by source)."""
-
-    ApplicationId: str
-    CampaignId: str
+class MetricRow(_Wire):
     TreatmentId: str
     Day: str
     Counts: dict[str, int]
+
+
+class MetricDelta(_Wire):
+    """Counter deltas one source event implies for one campaign: applied once per source
+    position, so a replayed event never counts twice."""
+
+    ApplicationId: str
+    CampaignId: str
+    Rows: list[MetricRow]
     SourcePartition: int
     SourceOffset: int
 
