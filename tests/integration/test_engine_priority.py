@@ -8,6 +8,8 @@ least important), ties going to the earlier ``Schedule.StartTime``, then to the 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.integration.engine_helpers import EngineTopics, PinpointApp, event, header_of
@@ -93,6 +95,24 @@ async def test_a_winner_past_its_end_time_yields_to_the_next_priority(app, topic
     live = app.campaign("live", ["scroll"], Priority=5)
     decisions = await topics.decide(events_for(app, "scroll"))
     assert [d["CampaignId"] for d in decisions] == [live] * len(ENDPOINTS)
+
+
+async def test_a_capped_out_winner_yields_to_the_next_priority(app, topics):
+    capped = app.campaign("capped", ["like"], Priority=1, Limits={"Total": 2})
+    fallback = app.campaign("fallback", ["like"], Priority=2)
+    events = [event(app.app_id, "p-1", "like") for _ in range(5)]
+    decisions = await topics.decide(events)
+    assert [d["CampaignId"] for d in decisions] == [capped, capped, fallback, fallback, fallback]
+
+
+async def test_a_winner_in_quiet_time_yields_to_the_next_priority(app, topics):
+    # p-1 is in Berlin: 03:00 there is inside the winner's quiet time, 15:00 is not
+    quiet = app.campaign("quiet-at-night", ["comment"], Priority=1, quiet_time={"Start": "01:00", "End": "05:00"})
+    loud = app.campaign("always", ["comment"], Priority=2)
+    night = event(app.app_id, "p-1", "comment", when=datetime.fromisoformat("2025-01-10T03:00:00+01:00"))
+    day = event(app.app_id, "p-1", "comment", when=datetime.fromisoformat("2025-01-10T15:00:00+01:00"))
+    decisions = await topics.decide([night, day])
+    assert [d["CampaignId"] for d in decisions] == [loud, quiet]
 
 
 async def test_every_triggering_event_gets_exactly_one_decision(app, topics):

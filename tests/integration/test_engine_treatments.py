@@ -102,3 +102,17 @@ async def test_each_campaign_draws_its_own_buckets(app, topics):
     assert_share(len(got_b), 50)
     assert got_a != got_b
     assert_share(len(got_a & got_b), 25)
+
+
+async def test_held_out_endpoints_fall_through_to_the_next_campaign(app, topics):
+    top = app.campaign("top-with-holdout", ["fall"], Priority=1, HoldoutPercent=50)
+    fallback = app.campaign("fallback", ["fall"], Priority=2)
+    decisions = await topics.decide(one_each(app, "fall"))
+    assert sorted(d["EndpointId"] for d in decisions) == ENDPOINTS  # exactly one each
+    winners = Counter(d["CampaignId"] for d in decisions)
+    assert set(winners) == {top, fallback}
+    assert_share(winners[fallback], 50)
+    # the same endpoints are held out the next time
+    again = await topics.decide(one_each(app, "fall"))
+    assert [(d["EndpointId"], d["CampaignId"]) for d in again] == [
+        (d["EndpointId"], d["CampaignId"]) for d in decisions]
