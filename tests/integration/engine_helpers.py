@@ -84,7 +84,7 @@ def in_app_message(header: str, **custom: str) -> dict[str, Any]:
 
 
 def header_of(decision: dict[str, Any]) -> str:
-    return decision["InAppMessage"]["Content"][0]["HeaderConfig"]["Header"]
+    return str(decision["InAppMessage"]["Content"][0]["HeaderConfig"]["Header"])
 
 
 @dataclass
@@ -113,8 +113,9 @@ class PinpointApp:
             self.pinpoint.get_endpoint(ApplicationId=self.app_id, EndpointId=eid)
 
     def settings(self, **request: Any) -> dict[str, Any]:
-        return self.pinpoint.update_application_settings(
-            ApplicationId=self.app_id, WriteApplicationSettingsRequest=request)["ApplicationSettingsResource"]
+        response = self.pinpoint.update_application_settings(
+            ApplicationId=self.app_id, WriteApplicationSettingsRequest=request)
+        return dict(response["ApplicationSettingsResource"])
 
     def campaign(self, name: str, event_types: Sequence[str], *, dimension_type: str = "INCLUSIVE",
                  attributes: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
@@ -131,8 +132,9 @@ class PinpointApp:
         return str(response["CampaignResponse"]["Id"])
 
     def update_campaign(self, campaign_id: str, **request: Any) -> dict[str, Any]:
-        return self.pinpoint.update_campaign(
-            ApplicationId=self.app_id, CampaignId=campaign_id, WriteCampaignRequest=request)["CampaignResponse"]
+        response = self.pinpoint.update_campaign(
+            ApplicationId=self.app_id, CampaignId=campaign_id, WriteCampaignRequest=request)
+        return dict(response["CampaignResponse"])
 
 
 def schedule(event_types: Sequence[str], *, dimension_type: str = "INCLUSIVE",
@@ -177,6 +179,8 @@ class EngineTopics:
         await producer.start()
         try:
             futures = []
+            key: bytes | None
+            value: bytes | None
             for record in records:
                 if isinstance(record, dict):
                     key, value = str(record["EndpointId"]).encode(), orjson.dumps(record)
