@@ -7,7 +7,7 @@ the key, and are proxied to the owning worker.
 
 from __future__ import annotations
 
-from engine.api import apps, campaigns, endpoints, events, segments, templates
+from engine.api import apps, campaigns, endpoints, events, imports, segments, templates
 from engine.api.context import Operation
 
 __all__ = ["OPERATIONS"]
@@ -48,6 +48,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DeleteSegment", "DELETE", _SEGMENT, 200, segments.delete_segment),
     Operation("GetSegmentVersions", "GET", _SEGMENT + "/versions", 200, segments.get_segment_versions),
     Operation("GetSegmentVersion", "GET", _SEGMENT + "/versions/{version}", 200, segments.get_segment_version),
+    # segment import jobs (PRODUCT.md semantics 9)
+    Operation("CreateImportJob", "POST", _APP + "/jobs/import", 201, imports.create_import_job),
+    Operation("GetImportJobs", "GET", _APP + "/jobs/import", 200, imports.get_import_jobs),
+    Operation("GetImportJob", "GET", _APP + "/jobs/import/{job_id}", 200, imports.get_import_job),
+    Operation("GetSegmentImportJobs", "GET", _SEGMENT + "/jobs/import", 200, imports.get_segment_import_jobs),
     # in-app templates (§12)
     Operation("ListTemplates", "GET", "/v1/templates", 200, templates.list_templates),
     Operation("CreateInAppTemplate", "POST", _TEMPLATE + "/inapp", 201, templates.create_in_app_template),

@@ -109,7 +109,7 @@ def test_routes_match_the_botocore_model() -> None:
     model = botocore.session.get_session().get_service_model("pinpoint")
     labels = {"app_id": "application-id", "endpoint_id": "endpoint-id", "segment_id": "segment-id",
               "campaign_id": "campaign-id", "template_name": "template-name", "template_type": "template-type",
-              "kpi_name": "kpi-name", "version": "version"}
+              "kpi_name": "kpi-name", "version": "version", "job_id": "job-id"}
     required = {
         "CreateApp", "GetApp", "GetApps", "DeleteApp", "GetApplicationSettings", "UpdateApplicationSettings",
         "UpdateEndpoint", "UpdateEndpointsBatch", "GetEndpoint", "DeleteEndpoint", "CreateSegment", "GetSegment",
