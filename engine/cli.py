@@ -103,5 +103,10 @@ def demo() -> None:
     sys.exit(run_demo(Settings()))
 
 
+from engine.imports.cli import segments  # noqa: E402 - `inapp segments import`
+
+main.add_command(segments)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,9 +13,10 @@
 | ``cli`` | ``inapp segments import`` |
 """
 
-from engine.imports.job import ImportReport, ImportTarget, JobSpec, run_import
-from engine.imports.model import ImportJobRequest, ImportJobResponse, public_job
-from engine.imports.parsing import ImportedRow, RowProblem, parse_lines
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "ImportJobRequest",
@@ -29,3 +30,17 @@ __all__ = [
     "public_job",
     "run_import",
 ]
+
+# loaded on first use, so that `inapp --help` and the other commands do not pay for the API
+# package that the parsing builds on
+_HOME = {
+    "ImportJobRequest": "model", "ImportJobResponse": "model", "public_job": "model",
+    "ImportReport": "job", "ImportTarget": "job", "JobSpec": "job", "run_import": "job",
+    "ImportedRow": "parsing", "RowProblem": "parsing", "parse_lines": "parsing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
