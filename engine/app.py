@@ -70,6 +70,10 @@ def _topic(app: faust.App, settings: Settings, spec: TopicSpec) -> faust.TopicT:
         full_name(settings.topic_prefix, spec),
         key_type=bytes,
         value_type=bytes,
+        # raw: we decode ourselves, so undecodable bytes reach the dead-letter topic instead of
+        # crashing the agent inside Faust's JSON codec (the app default)
+        key_serializer="raw",
+        value_serializer="raw",
         partitions=spec.partitions(settings.partitions),
         compacting=spec.compacted,
         internal=False,
@@ -108,6 +112,8 @@ class Engine:
                 default=None,
                 key_type=bytes,
                 value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
                 partitions=settings.partitions,
                 help=help_text,
             )

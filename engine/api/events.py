@@ -26,10 +26,6 @@ __all__ = ["MAX_EVENTS", "MAX_PUT_EVENTS_BYTES", "put_events"]
 
 MAX_EVENTS = 100  # per request (reference §6.2)
 MAX_PUT_EVENTS_BYTES = 4 * 1024 * 1024
-# per-event quotas (reference §6.2): such events are refused, the rest of the batch is not
-MAX_EVENT_KEYS = 40
-MAX_ATTRIBUTE_NAME = 50
-MAX_ATTRIBUTE_VALUE = 200
 _ACCEPTED = {"StatusCode": 202, "Message": "Accepted"}
 
 
@@ -38,21 +34,12 @@ def _refused(reason: str) -> dict[str, Any]:
 
 
 def _event_problem(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """The validated event's wire form, or the reason it is refused."""
+    """The validated event's wire form, or the reason it is refused (the model checks
+    Pinpoint's per-event quotas too: one rule for PutEvents and the events topic)."""
     try:
         event = Event.model_validate(raw)
     except ValidationError as exc:
         return None, describe(exc)
-    attributes = event.attributes or {}
-    metrics = event.metrics or {}
-    if len(attributes) + len(metrics) > MAX_EVENT_KEYS:
-        return None, f"at most {MAX_EVENT_KEYS} attributes and metrics per event"
-    for name in (*attributes, *metrics):
-        if len(name) > MAX_ATTRIBUTE_NAME:
-            return None, f"attribute or metric name longer than {MAX_ATTRIBUTE_NAME} characters: {name[:60]!r}"
-    for name, value in attributes.items():
-        if len(value) > MAX_ATTRIBUTE_VALUE:
-            return None, f"Attributes.{name}: value longer than {MAX_ATTRIBUTE_VALUE} characters"
     return event.to_wire(), None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from rules.errors import event_error
 from rules.models.base import IsoDateTime, StringMap, WireModel
@@ -37,6 +37,13 @@ class Session(WireModel):
     stop_timestamp: IsoDateTime | None = None
 
 
+# Per-event quotas (reference §6.2): Pinpoint refuses such events; so do PutEvents and the
+# events agent, both through this model.
+MAX_EVENT_KEYS = 40
+MAX_ATTRIBUTE_NAME = 50
+MAX_ATTRIBUTE_VALUE = 200
+
+
 class Event(WireModel):
     """One event (reference §4.5): attributes are strings, metrics are doubles."""
 
@@ -50,6 +57,20 @@ class Event(WireModel):
     sdk_name: str | None = None
     session: Session | None = None
     timestamp: IsoDateTime
+
+    @model_validator(mode="after")
+    def _within_quotas(self) -> Event:
+        attributes = self.attributes or {}
+        metrics = self.metrics or {}
+        if len(attributes) + len(metrics) > MAX_EVENT_KEYS:
+            raise ValueError(f"at most {MAX_EVENT_KEYS} attributes and metrics per event")
+        for name in (*attributes, *metrics):
+            if len(name) > MAX_ATTRIBUTE_NAME:
+                raise ValueError(f"attribute or metric name longer than {MAX_ATTRIBUTE_NAME} characters: {name[:60]!r}")
+        for name, value in attributes.items():
+            if len(value) > MAX_ATTRIBUTE_VALUE:
+                raise ValueError(f"Attributes.{name[:60]}: value longer than {MAX_ATTRIBUTE_VALUE} characters")
+        return self
 
     @property
     def instant(self) -> float:

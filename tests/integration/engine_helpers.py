@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.integration.workers import WorkerProcess
 
@@ -202,7 +203,7 @@ class EngineTopics:
         records: list[Any] = []
         try:
             partitions = [TopicPartition(self.topic(name), p)
-                          for p in sorted(await _partitions(consumer, self.topic(name)))]
+                          for p in sorted(await _partitions(self.bootstrap, self.topic(name)))]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
@@ -338,13 +339,20 @@ class EventFlow:
         return await self.decided(sent)
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    for _ in range(100):
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions:
-            return set(partitions)
-        await consumer.topics()
-        await asyncio.sleep(0.1)
+async def _partitions(bootstrap: str, topic: str) -> set[int]:
+    """The topic's partitions, from the broker (a consumer's metadata cache holds only the
+    topics it subscribed to on Apache Kafka)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        for _ in range(100):
+            described = await admin.describe_topics([topic])
+            partitions = {p["partition"] for d in described for p in d.get("partitions") or []}
+            if partitions:
+                return partitions
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
     raise RuntimeError(f"topic {topic} does not exist")
 
 
