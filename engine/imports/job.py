@@ -13,10 +13,12 @@ cannot be written stops the job as FAILED (``FailedPieces`` 1); rejected rows ne
 Retries write nothing twice. A job's id is derived from what it imports (app, request,
 source fingerprint) and its segment id from the job id, so a retry finds the same job:
 COMPLETED jobs are not run again; an unfinished one resumes after its last recorded piece,
-re-reading the earlier pieces only to rebuild its counters. Rows without an
-``EffectiveDate`` get the job's ``CreationDate``, so the single piece that may be in flight
-at a crash is re-sent as identical upserts, which change no stored endpoint. A job whose
-runner stopped reporting progress for :data:`LEASE_SECONDS` may be taken over.
+re-reading the earlier pieces only to rebuild its counters. Progress is recorded without
+stopping the import (at most one job record on its way), so after a crash the pieces written
+since the last recorded one (a fraction of a second's worth) are sent again; rows without an
+``EffectiveDate`` get the job's ``CreationDate``, so those are identical upserts, which
+change no stored endpoint. A job whose runner stopped reporting progress for
+:data:`LEASE_SECONDS` may be taken over.
 """
 
 from __future__ import annotations
@@ -232,12 +234,35 @@ class _Run:
     now: Callable[[], datetime]
     report: ImportReport
 
-    async def save(self, status: str, completed: int, failed: int = 0) -> None:
+    _saving: asyncio.Task[None] | None = None
+
+    def _record(self, status: str, completed: int, failed: int) -> ControlRecord:
         self.report.status = status
         job = stored_job(self.spec, self.report, status=status, creation_date=self.creation_date,
                          owner=self.owner, now=self.now(), completed=completed, failed=failed)
         self.report.job = job
-        await self.target.write_control("import-job", self.spec.key, ControlRecord(Kind="import-job", Versions=[job]))
+        return ControlRecord(Kind="import-job", Versions=[job])
+
+    async def save(self, status: str, completed: int, failed: int = 0) -> None:
+        """Write the job record now (after any progress record still on its way)."""
+        await self.flush()
+        await self.target.write_control("import-job", self.spec.key, self._record(status, completed, failed))
+
+    async def progress(self, completed: int) -> None:
+        """Record progress without waiting for it: a write returns once the control plane
+        applied it (a fetch round trip), so at most one is on its way and pieces finished
+        meanwhile are counted by the next one."""
+        if self._saving is not None:
+            if not self._saving.done():
+                return
+            await self._saving
+        record = self._record("PROCESSING", completed, 0)
+        self._saving = asyncio.ensure_future(self.target.write_control("import-job", self.spec.key, record))
+
+    async def flush(self) -> None:
+        if self._saving is not None:
+            saving, self._saving = self._saving, None
+            await saving
 
     def take(self, source: str, results: Sequence[ImportedRow | RowProblem]) -> list[ImportedRow]:
         report = self.report
@@ -323,7 +348,7 @@ async def run_import(
     run = _Run(target, spec, creation_date, owner, now, report)
     report.total_pieces = sum(_piece_count(s, spec.format) for s in sources)
     completed = min(resume_from, report.total_pieces)
-    await run.save("PROCESSING", completed)
+    await run.progress(completed)
     piece = 0
     try:
         for source in sources:
@@ -340,7 +365,7 @@ async def run_import(
                                         f"{type(exc).__name__}: {exc}") from exc
                     completed = piece + 1
                     report.pieces_written += 1
-                    await run.save("PROCESSING", completed)
+                    await run.progress(completed)
                 else:
                     report.pieces_skipped += 1
                 piece += 1

@@ -16,6 +16,8 @@ __all__ = ["MemoryTarget"]
 class MemoryTarget:
     records: dict[str, dict[str, ControlRecord]] = field(default_factory=dict)
     control_writes: list[tuple[str, str, ControlRecord | None]] = field(default_factory=list)
+    # how many endpoint batches were written when each control write happened
+    batches_at_control_write: list[int] = field(default_factory=list)
     batches: list[list[EndpointRecord]] = field(default_factory=list)
     # write_endpoints raises on this call (1-based), once
     fail_on_batch: int | None = None
@@ -29,6 +31,7 @@ class MemoryTarget:
 
     async def write_control(self, kind: Any, key: str, record: ControlRecord | None) -> None:
         self.control_writes.append((kind, key, record))
+        self.batches_at_control_write.append(len(self.batches))
         table = self.records.setdefault(kind, {})
         if record is None:
             table.pop(key, None)
@@ -49,5 +52,7 @@ class MemoryTarget:
     def job(self, key: str) -> dict[str, Any]:
         return self.records["import-job"][key].current
 
-    def job_history(self, key: str) -> list[dict[str, Any]]:
-        return [r.current for kind, k, r in self.control_writes if kind == "import-job" and k == key and r]
+    def job_history(self, key: str) -> list[tuple[dict[str, Any], int]]:
+        """Every record written for the job, with the endpoint batches written before it."""
+        return [(r.current, batches) for (kind, k, r), batches in zip(self.control_writes, self.batches_at_control_write)
+                if kind == "import-job" and k == key and r]
