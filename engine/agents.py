@@ -13,7 +13,7 @@ from typing import Any
 from engine.app import Engine
 from engine.control import ControlPlane
 from engine.deadletter import dead_letter_for
-from engine.decisions import EventProcessor
+from engine.decisions import EventProcessor, UnknownEndpoint
 from engine.endpoints import apply_endpoint_record
 from engine.kpis import apply_metric_delta
 from engine.service import EngineBackend
@@ -56,7 +56,14 @@ def register_agents(engine: Engine, control: ControlPlane, backend: EngineBacken
         async for event in stream.events():
             message = event.message
             try:
-                outputs = processor.process(message)
+                try:
+                    outputs = processor.process(message)
+                except UnknownEndpoint:
+                    # the endpoint may sit unapplied on the co-partitioned endpoints topic
+                    # (UpdateEndpoint answers 202 before it is applied): wait for it, once
+                    if not await backend.endpoints_applied(message.partition):
+                        raise
+                    outputs = processor.process(message)
             except Exception as exc:  # noqa: BLE001 - bad input goes to the dead-letter topic
                 await dead_letter(message, exc)
             else:

@@ -36,6 +36,10 @@ def build_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         store=store,
         datadir=str(settings.data_dir),
         autodiscover=False,
+        # every key and value is bytes we encode ourselves (orjson); raw keeps Faust's JSON
+        # codec off the hot path, and undecodable input reaches our dead-letter handling
+        key_serializer="raw",
+        value_serializer="raw",
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
@@ -112,8 +116,6 @@ class Engine:
                 default=None,
                 key_type=bytes,
                 value_type=bytes,
-                key_serializer="raw",
-                value_serializer="raw",
                 partitions=settings.partitions,
                 help=help_text,
             )

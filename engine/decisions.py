@@ -28,12 +28,17 @@ from rules.models.event import AppEvent
 from rules.models.parse import parse_resource
 from topics.wire import MetricDelta, MetricRow, encode_json
 
-__all__ = ["EventProcessor", "in_app_messages_for", "Output"]
+__all__ = ["EventProcessor", "Output", "UnknownEndpoint", "in_app_messages_for"]
 
 Output = tuple[Any, bytes | None, bytes]  # (faust topic, key, value)
 
 _ENDPOINT_CACHE_SIZE = 50_000
 _NO_CAPS = EndpointCaps()
+
+
+class UnknownEndpoint(EventError):
+    """The event's endpoint is not in the endpoints table (yet: the caller may wait for the
+    endpoints agent of the same partition to catch up, then try once more)."""
 
 
 class EndpointCache:
@@ -78,7 +83,7 @@ class EventProcessor:
             upsert_endpoint(engine, event.application_id, event.endpoint_id, request.to_wire(), iso_millis(message.timestamp))
         raw_endpoint = engine.endpoints.get(key)
         if raw_endpoint is None:
-            raise EventError("EndpointId", f"unknown endpoint {event.endpoint_id!r} of application {event.application_id!r}")
+            raise UnknownEndpoint("EndpointId", f"unknown endpoint {event.endpoint_id!r} of application {event.application_id!r}")
         endpoint = self.endpoints.get(key, raw_endpoint)
         raw_caps = engine.caps.get(key)
         caps = EndpointCaps.from_json(orjson.loads(raw_caps)) if raw_caps is not None else None

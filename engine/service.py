@@ -122,6 +122,16 @@ class EngineBackend:
         counters = orjson.loads(raw) if raw is not None else {}
         return kpi_result(counters, kpi_name, start, end)
 
+    async def endpoints_applied(self, partition: int, timeout: float = READ_YOUR_WRITES_TIMEOUT) -> bool:
+        """Wait until this worker applied every endpoint record acked on ``partition``;
+        True if that changed anything worth retrying for."""
+        consumer = await self._offsets()
+        tp = TopicPartition(self.engine.endpoints_topic.get_topic_name(), partition)
+        last = (await consumer.end_offsets([tp]))[tp] - 1
+        if last < 0 or self.applied.get(tp.topic, partition) >= last:
+            return False
+        return await self.applied.wait_for(tp.topic, partition, last, timeout)
+
     # -- plumbing --------------------------------------------------------------------
     async def _send(self, topic: str, key: bytes, value: bytes | None) -> Any:
         future = await self.engine.app.producer.send(
