@@ -52,3 +52,28 @@ def test_the_campaign_reads_back_through_boto3(scenario):
     campaign = scenario.pinpoint.get_campaign(ApplicationId=scenario.app_id, CampaignId=scenario.campaign_id)
     assert campaign["CampaignResponse"]["Name"] == CAMPAIGN_NAME
     assert campaign["CampaignResponse"]["Limits"] == {"Daily": 10, "Session": 10, "Total": 10}
+
+
+async def test_the_blog_through_put_events_and_get_in_app_messages(scenario):
+    """The same flow as Amplify drives it: PutEvents in, GetInAppMessages out."""
+    client = scenario.pinpoint
+    new_endpoint = "333"
+    launch = app_event(scenario.app_id, new_endpoint, "app_launch")
+    answer = client.put_events(ApplicationId=scenario.app_id, EventsRequest={"BatchItem": {
+        new_endpoint: {
+            "Endpoint": {"ChannelType": "IN_APP", "Metrics": {"LastPurchaseValue": 900.0}},
+            "Events": {launch["EventId"]: launch["Event"]},
+        }}})
+    result = answer["EventsResponse"]["Results"][new_endpoint]
+    assert result["EventsItemResponse"][launch["EventId"]]["StatusCode"] == 202
+    # the endpoint data that came with the event made 333 a big spender: it gets the message
+    decisions = await scenario.collect_decisions(expected=2, quiet=1.0)
+    mine = [d for d in decisions if d["EndpointId"] == new_endpoint]
+    assert [d["EventId"] for d in mine] == [launch["EventId"]]
+    endpoint = client.get_endpoint(ApplicationId=scenario.app_id, EndpointId=new_endpoint)["EndpointResponse"]
+    assert endpoint["Metrics"] == {"LastPurchaseValue": 900.0} and endpoint["ChannelType"] == "IN_APP"
+    listing = scenario.in_app_messages(new_endpoint)
+    assert [(m["CampaignId"], m["DailyCap"], m["TotalCap"], m["SessionCap"]) for m in listing] == [
+        (scenario.campaign_id, 9, 9, 10)]
+    assert listing[0]["InAppMessage"]["Layout"] == "TOP_BANNER"
+    assert listing[0]["Schedule"]["EventFilter"]["Dimensions"]["EventType"]["Values"] == ["app_launch"]
