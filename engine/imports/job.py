@@ -26,14 +26,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Protocol
 
 import orjson
 
-from engine.api.wire import iso_timestamp, parse_timestamp, segment_arn
+from engine.api.wire import iso_timestamp, parse_timestamp
 from engine.imports.model import RUNNER_MEMBER, ImportJobResponse
 from engine.imports.parsing import (
     CsvHeader,
@@ -43,8 +43,8 @@ from engine.imports.parsing import (
     parse_csv_row,
     parse_json_row,
 )
+from engine.imports.segment import channel_counts, write_import_segment
 from engine.imports.sources import SourceFile, count_lines, read_lines
-from rules.models import SegmentResponse
 from topics.wire import ControlRecord, EndpointRecord
 
 __all__ = [
@@ -152,11 +152,7 @@ class ImportReport:
     segment: dict[str, Any] | None = None
 
     def channel_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for channel in self.members.values():
-            if channel is not None:
-                counts[channel] = counts.get(channel, 0) + 1
-        return dict(sorted(counts.items()))
+        return channel_counts(self.members)
 
     def failure_lines(self) -> list[str]:
         lines = [self.failure] if self.failure else []
@@ -297,32 +293,33 @@ class _Run:
         return records
 
 
-def _pieces(source: SourceFile, fmt: str) -> Any:
-    """(first line, parsed results) per piece of ``source``."""
+def _pieces(source: SourceFile, fmt: str) -> Iterator[tuple[int, int, list[ImportedRow | RowProblem]]]:
+    """(first line, last line, parsed results) per piece of ``source``."""
     header: CsvHeader | None = None
     results: list[ImportedRow | RowProblem] = []
-    first = 0
+    first = number = 0
     for number, raw in enumerate(read_lines(source.path), start=1):
+        problem: RowProblem | None = None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            text, problem = None, RowProblem(number, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+            text, problem = "", RowProblem(number, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         if fmt == "CSV" and number == 1:
-            header = parse_csv_header(text.removeprefix("\ufeff") if text is not None else "")
+            header = parse_csv_header(text.removeprefix("\ufeff"))
             continue
         if not first:
             first = number
-        if text is None:
+        if problem is not None:
             results.append(problem)
         else:
             result = parse_json_row(number, text) if fmt == "JSON" else parse_csv_row(header, number, text)  # type: ignore[arg-type]
             if result is not None:
                 results.append(result)
         if number - first + 1 == PIECE_LINES:
-            yield first, results
+            yield first, number, results
             results, first = [], 0
     if first:
-        yield first, results
+        yield first, number, results
 
 
 def _piece_count(source: SourceFile, fmt: str) -> int:
@@ -343,7 +340,7 @@ async def run_import(
     on_piece: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Run (or resume) one job to COMPLETED or FAILED; never raises for bad rows or a failed
-    write (the job record says what happened). ``on_piece(rows)`` reports progress."""
+    write (the job record says what happened). ``on_piece(lines)`` reports progress."""
     report = ImportReport(sources=len(sources))
     run = _Run(target, spec, creation_date, owner, now, report)
     report.total_pieces = sum(_piece_count(s, spec.format) for s in sources)
@@ -352,7 +349,7 @@ async def run_import(
     piece = 0
     try:
         for source in sources:
-            for first, results in _pieces(source, spec.format):
+            for first, last, results in _pieces(source, spec.format):
                 rows = run.take(source.name, results)
                 if piece >= completed:
                     records = run.records(rows)
@@ -360,7 +357,7 @@ async def run_import(
                         if records:
                             await target.write_endpoints(records)
                     except Exception as exc:  # noqa: BLE001 - any producer error fails the piece
-                        where = f"{source.name} lines {first}-{first + PIECE_LINES - 1}"
+                        where = f"{source.name} lines {first}-{last}"
                         raise JobFailed(f"piece {piece + 1} ({where}) was not written: "
                                         f"{type(exc).__name__}: {exc}") from exc
                     completed = piece + 1
@@ -370,66 +367,14 @@ async def run_import(
                     report.pieces_skipped += 1
                 piece += 1
                 if on_piece is not None:
-                    on_piece(len(results))
+                    on_piece(last - first + 1)
                 await asyncio.sleep(0)  # a worker keeps serving events between pieces
-        report.segment = await _write_segment(run)
+        if spec.segment_id is not None:
+            report.segment = await write_import_segment(
+                target, spec, report.members, now(), fail=JobFailed)
     except JobFailed as exc:
         report.failure = str(exc)
         await run.save("FAILED", completed, failed=1)
         return report
     await run.save("COMPLETED", completed)
     return report
-
-
-def _import_definition(spec: JobSpec, report: ImportReport) -> dict[str, Any]:
-    return {
-        "ChannelCounts": report.channel_counts(),
-        "ExternalId": spec.definition.get("ExternalId") or "",
-        "Format": spec.format,
-        "RoleArn": spec.definition.get("RoleArn") or "",
-        "S3Url": spec.definition["S3Url"],
-        "Size": len(report.members),
-    }
-
-
-async def _write_segment(run: _Run) -> dict[str, Any] | None:
-    """Create the job's IMPORT segment, or add a version to the existing one; nothing when
-    it already says what this job would write (a retry)."""
-    spec, report = run.spec, run.report
-    if spec.segment_id is None:
-        return None
-    key = f"{spec.app_id}/{spec.segment_id}"
-    definition = _import_definition(spec, report)
-    now = iso_timestamp(run.now())
-    existing = run.target.control_record("segment", key)
-    if existing is None:
-        if not spec.new_segment:
-            raise JobFailed(f"segment {spec.segment_id} was deleted while the job ran")
-        segment = SegmentResponse.model_validate({
-            "ApplicationId": spec.app_id,
-            "Arn": segment_arn(spec.region, spec.account, spec.app_id, spec.segment_id),
-            "CreationDate": now,
-            "LastModifiedDate": now,
-            "Id": spec.segment_id,
-            "ImportDefinition": definition,
-            "Name": spec.segment_name,
-            "SegmentType": "IMPORT",
-            "tags": {},
-            "Version": 1,
-        }).to_wire()
-        await run.target.write_control("segment", key, ControlRecord(Kind="segment", Versions=[segment]))
-        return segment
-    current = existing.current
-    if current.get("SegmentType") != "IMPORT":
-        raise JobFailed(f"segment {spec.segment_id} is not an IMPORT segment")
-    if current.get("ImportDefinition") == definition:
-        return current
-    segment = SegmentResponse.model_validate({
-        **current,
-        "ImportDefinition": definition,
-        "LastModifiedDate": now,
-        "Version": int(current.get("Version") or len(existing.Versions)) + 1,
-    }).to_wire()
-    await run.target.write_control(
-        "segment", key, ControlRecord(Kind="segment", Versions=[*existing.Versions, segment]))
-    return segment
