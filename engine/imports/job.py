@@ -286,8 +286,9 @@ class _Run:
                 request = row.request
                 if "EffectiveDate" not in request:  # deterministic: a re-sent upsert changes nothing
                     request = {**request, "EffectiveDate": self.creation_date}
-            records.append(EndpointRecord(
-                ApplicationId=self.spec.app_id, EndpointId=row.endpoint_id, Endpoint=request,
+            # fields validated already (the id by the row, the request by rules.models)
+            records.append(EndpointRecord.model_construct(
+                ApplicationId=self.spec.app_id, EndpointId=row.endpoint_id, Op="upsert", Endpoint=request,
                 AddImportedSegments=segments, RequestId=request.get("RequestId"),
             ))
         return records

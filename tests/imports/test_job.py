@@ -221,3 +221,18 @@ async def test_every_row_is_either_imported_or_reported(tmp_path: Path, lines: l
     assert set(report.members) == good_ids
     assert [r.EndpointId for r in target.endpoint_records] == [v for k, v in lines if k == "good"]
     assert sorted(p.line for p in report.rejected) == [n + 2 for n, (k, _) in enumerate(lines) if k == "bad"]
+
+
+def test_the_clis_endpoint_encoding_is_the_wires() -> None:
+    """kafka_target.endpoint_record_json skips pydantic's serializer; it must not change a byte."""
+    from engine.imports.kafka_target import endpoint_record_json
+    from topics.wire import EndpointRecord, encode_json
+
+    for record in (
+        EndpointRecord(ApplicationId=APP, EndpointId="e1", Endpoint={"ChannelType": "IN_APP", "Metrics": {"m": 1.5},
+                                                                     "User": {"UserAttributes": {"a": ["x", "y"]}}},
+                       AddImportedSegments=["s1"], RequestId="r-1"),
+        EndpointRecord.model_construct(ApplicationId=APP, EndpointId="e2", Op="upsert", Endpoint={},
+                                       AddImportedSegments=[], RequestId=None),
+    ):
+        assert endpoint_record_json(record) == encode_json(record)
