@@ -113,7 +113,7 @@ async def _run(spec: Any, file: Path, settings: Any, servers: str, dry_run: bool
                 raise _Stop(f"cannot reach the engine on {servers}: {exc}", EXIT_NOT_STARTED) from None
             _check_targets(kafka, spec)
             target = kafka
-        launch = await launch_job(target, spec, owner=owner, now=now)
+        launch = await launch_job(target, spec, owner=owner, now=now, runner_gone=_dead_here)
         if launch.claim.action == "done":
             return {"spec": spec, "done": launch.job}
         if launch.claim.action == "busy":
@@ -131,6 +131,22 @@ async def _run(spec: Any, file: Path, settings: Any, servers: str, dry_run: bool
     finally:
         if kafka is not None:
             await kafka.stop()
+
+
+def _dead_here(owner: str) -> bool:
+    """Whether ``owner`` is an ``inapp segments import`` of this host that no longer runs
+    (killed, or the machine rebooted): its job can be resumed without waiting for the lease."""
+    kind, _, rest = owner.partition(" ")
+    host, _, pid_text = rest.partition(" pid ")
+    if kind != "cli" or host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _check_targets(kafka: Any, spec: Any) -> None:

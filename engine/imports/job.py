@@ -24,6 +24,7 @@ change no stored endpoint. A job whose runner stopped reporting progress for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -170,16 +171,20 @@ class Claim:
     resume_from: int = 0
 
 
-def claim_job(target: ImportTarget, key: str, now: datetime) -> Claim:
+def claim_job(target: ImportTarget, key: str, now: datetime,
+              runner_gone: Callable[[str], bool] = lambda owner: False) -> Claim:
+    """``runner_gone(owner)`` may tell that the runner of an unfinished job is known to be
+    dead (the CLI checks a process on its own host), so it need not wait for the lease."""
     record = target.control_record("import-job", key)
     if record is None:
         return Claim("run")
     job = record.current
     if job.get("JobStatus") == "COMPLETED":
         return Claim("done", record)
-    heartbeat = (job.get(RUNNER_MEMBER) or {}).get("Heartbeat")
+    runner = job.get(RUNNER_MEMBER) or {}
+    heartbeat = runner.get("Heartbeat")
     fresh = heartbeat is not None and now - parse_timestamp(heartbeat, "Heartbeat") < timedelta(seconds=LEASE_SECONDS)
-    if job.get("JobStatus") != "FAILED" and fresh:
+    if job.get("JobStatus") != "FAILED" and fresh and not runner_gone(str(runner.get("Owner", ""))):
         return Claim("busy", record)
     return Claim("run", record, int(job.get("CompletedPieces") or 0))
 
@@ -377,5 +382,10 @@ async def run_import(
         report.failure = str(exc)
         await run.save("FAILED", completed, failed=1)
         return report
+    except asyncio.CancelledError:  # Ctrl-C, a worker shutting down: a retry resumes at once
+        report.failure = f"interrupted after piece {completed}"
+        with contextlib.suppress(Exception):
+            await run.save("FAILED", completed)
+        raise
     await run.save("COMPLETED", completed)
     return report

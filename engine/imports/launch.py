@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -125,10 +125,11 @@ def file_job_spec(app_id: str, path: Path, fmt: str, fingerprint: str, *, segmen
     return _spec(app_id, request, fingerprint, segment_name=segment_name, settings=settings)
 
 
-async def launch_job(target: ImportTarget, spec: JobSpec, *, owner: str, now: datetime) -> Launch:
+async def launch_job(target: ImportTarget, spec: JobSpec, *, owner: str, now: datetime,
+                     runner_gone: Callable[[str], bool] = lambda owner: False) -> Launch:
     """Claim the job; when it should run, write its CREATED record (keeping the creation date
     of an earlier attempt)."""
-    claim = claim_job(target, spec.key, now)
+    claim = claim_job(target, spec.key, now, runner_gone)
     if claim.record is not None:
         creation = str(claim.record.current["CreationDate"])
         if not claim.action == "run":

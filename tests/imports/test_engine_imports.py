@@ -5,6 +5,7 @@ imported segment decides for exactly its members."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from engine.imports.job import PIECE_LINES
 from engine.launcher import Deployment, WorkerProcess
 from tests.imports.conftest import S3Server
 from tests.imports.test_parsing import BLOG_CSV
@@ -162,6 +164,49 @@ async def test_bad_rows_are_reported_with_line_numbers_and_fail_the_command(
     assert pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="a4")["EndpointResponse"]["ChannelType"] == "EMAIL"
     accepted = inapp_import(deployment, worker, str(csv_file), "--app", app_id, "--name", "export", "--allow-partial")
     assert accepted.returncode == 0 and "already imported" in accepted.stdout
+
+
+async def test_an_interrupted_import_resumes_and_sends_only_the_unrecorded_pieces_again(
+        deployment: Deployment, worker: WorkerProcess, pinpoint: Any, topics: EngineTopics, tmp_path: Path) -> None:
+    app_id = new_app(pinpoint)
+    rows = 8 * PIECE_LINES
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("ChannelType,Id,Metrics.n\n" + "".join(f"IN_APP,r{n:06d},{n}\n" for n in range(rows)))
+    command = [sys.executable, "-m", "engine.cli", "segments", "import", str(csv_file), "--app", app_id]
+    first = subprocess.Popen(command, env=deployment.env(worker.port), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def ours(records: list[Any]) -> list[dict[str, Any]]:
+        return [r["Versions"][-1] for r in records if r and r["Versions"][-1].get("ApplicationId") == app_id]
+
+    try:  # kill -9 once two pieces are recorded
+        await topics.read("import-jobs", until=lambda records: any(
+            job.get("CompletedPieces", 0) >= 2 for job in ours(records)), timeout=120)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    assert ours(await topics.read("import-jobs"))[-1]["JobStatus"] != "COMPLETED", "killed too late"
+
+    second = subprocess.run(command, env=deployment.env(worker.port), capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "resumed: " in second.stdout and f"rows read:            {rows:,}" in second.stdout
+    sent = [r["EndpointId"] for r in await topics.read("endpoints")
+            if r["ApplicationId"] == app_id and r["EndpointId"] != "999"]
+    assert set(sent) == {f"r{n:06d}" for n in range(rows)}
+    # only pieces written after the last recorded progress went out twice
+    assert len(sent) - rows <= 2 * PIECE_LINES, len(sent) - rows
+    job = ours(await topics.read("import-jobs"))[-1]
+    assert (job["JobStatus"], job["CompletedPieces"], job["TotalPieces"], job["TotalProcessed"]) == (
+        "COMPLETED", 8, 8, rows)
+    segment = wait_until(lambda: _segment_of(pinpoint, app_id, job["Definition"]["SegmentId"]), timeout=30,
+                         message="the segment")
+    assert segment["ImportDefinition"]["Size"] == rows
+
+
+def _segment_of(pinpoint: Any, app_id: str, segment_id: str) -> dict[str, Any] | None:
+    try:
+        return dict(pinpoint.get_segment(ApplicationId=app_id, SegmentId=segment_id)["SegmentResponse"])
+    except pinpoint.exceptions.NotFoundException:
+        return None
 
 
 def test_the_cli_refuses_an_unknown_app(deployment: Deployment, worker: WorkerProcess, tmp_path: Path) -> None:

@@ -236,3 +236,33 @@ def test_the_clis_endpoint_encoding_is_the_wires() -> None:
                                        AddImportedSegments=[], RequestId=None),
     ):
         assert endpoint_record_json(record) == encode_json(record)
+
+
+async def test_an_interrupted_run_is_recorded_failed_so_a_retry_resumes_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    monkeypatch.setattr(job_module, "PIECE_LINES", 10)
+    path = write(tmp_path, "users.csv", csv_rows(40))
+    target = MemoryTarget()
+    stuck = asyncio.Event()
+    real_write = target.write_endpoints
+
+    async def write_then_hang(records: Any) -> None:
+        if len(target.batches) == 2:
+            stuck.set()
+            await asyncio.Event().wait()  # the third piece never completes
+        await real_write(records)
+
+    target.write_endpoints = write_then_hang  # type: ignore[method-assign]
+    running = asyncio.ensure_future(import_file(target, path))
+    await stuck.wait()
+    running.cancel()  # Ctrl-C, or a worker shutting down
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    spec = file_job_spec(APP, path, "CSV", file_fingerprint(path), segment_name="in-app-segment", segment_id=None,
+                         settings=SETTINGS)
+    job = target.job(spec.key)
+    assert (job["JobStatus"], job["CompletedPieces"]) == ("FAILED", 2)
+    assert job["Failures"] == ["interrupted after piece 2"]
+    assert claim_job(target, spec.key, NOW).action == "run"  # no lease to wait for
