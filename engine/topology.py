@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -46,8 +47,37 @@ async def ensure_topics(settings: Settings, bootstrap_servers: str) -> None:
             except TopicAlreadyExistsError:
                 pass  # another worker won the race
         await _check_partitions(admin, settings)
+        created = {topic.name for topic in wanted}
+        consumed = [full_name(settings.topic_prefix, s) for s in TOPICS if s.consumed_by_workers]
+        await _seed_committed_offsets(bootstrap_servers, settings.app_id, [n for n in consumed if n in created],
+                                      settings.partitions)
     finally:
         await admin.close()
+
+
+async def _seed_committed_offsets(bootstrap_servers: str, group_id: str, topics: list[str],
+                                  partitions: int) -> None:
+    """Commit offset 0 on every partition of new input topics for the worker group.
+
+    Faust discards records fetched while a rebalance's recovery is under way and seeks back
+    to the committed offsets afterwards; a partition with no committed offset is not sought
+    back, so records that arrived during the first rebalance of a fresh deployment would be
+    skipped. A committed offset from the start closes that hole (at-least-once holds).
+    """
+    if not topics:
+        return
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
+        consumer.assign(tps)
+        committed = {tp: await consumer.committed(tp) for tp in tps}
+        missing = {tp: 0 for tp, offset in committed.items() if offset is None}
+        if missing:
+            await consumer.commit(missing)
+    finally:
+        await consumer.stop()
 
 
 async def _check_partitions(admin: AIOKafkaAdminClient, settings: Settings) -> None:

@@ -31,17 +31,20 @@ class TopicSpec:
     partitioning: Partitioning
     compacted: bool
     internal: bool = False
+    # read by the workers' agents in their consumer group (so it needs committed offsets)
+    consumed_by_workers: bool = False
 
     def partitions(self, events_partitions: int) -> int:
         return events_partitions if self.partitioning is Partitioning.EVENTS else 1
 
 
 EVENTS = TopicSpec(
-    "events", "EndpointId", "one app event (topics.wire.AppEvent)", Partitioning.EVENTS, False
+    "events", "EndpointId", "one app event (topics.wire.AppEvent)", Partitioning.EVENTS, False,
+    consumed_by_workers=True,
 )
 ENDPOINTS = TopicSpec(
     "endpoints", "EndpointId", "endpoint profile upsert or delete (topics.wire.EndpointRecord)",
-    Partitioning.EVENTS, True,
+    Partitioning.EVENTS, True, consumed_by_workers=True,
 )
 APPS = TopicSpec("apps", "ApplicationId", "application + settings (topics.control)", Partitioning.SINGLE, True)
 SEGMENTS = TopicSpec("segments", "ApplicationId/SegmentId", "segment versions (topics.control)", Partitioning.SINGLE, True)
@@ -50,7 +53,8 @@ CAMPAIGNS = TopicSpec("campaigns", "ApplicationId/CampaignId", "campaign version
 JOBS = TopicSpec("import-jobs", "ApplicationId/JobId", "segment import jobs (topics.control)", Partitioning.SINGLE, True)
 DECISIONS = TopicSpec("decisions", "EndpointId", "one display decision (topics.wire.Decision)", Partitioning.EVENTS, False)
 PINPOINT_EVENTS = TopicSpec(
-    "pinpoint-events", "EndpointId", '{"ApplicationId", "EventsRequest": {"BatchItem"}}', Partitioning.EVENTS, False
+    "pinpoint-events", "EndpointId", '{"ApplicationId", "EventsRequest": {"BatchItem"}}', Partitioning.EVENTS, False,
+    consumed_by_workers=True,  # by the forwarder, when it is on
 )
 DEAD_LETTER = TopicSpec(
     "dead-letter", "original key", "topics.wire.DeadLetter: original bytes, error class, reason, source",
@@ -58,7 +62,7 @@ DEAD_LETTER = TopicSpec(
 )
 CAMPAIGN_METRICS = TopicSpec(
     "campaign-metrics", "CampaignId", "counter deltas of one source event (topics.wire.MetricDelta)",
-    Partitioning.EVENTS, False, internal=True,
+    Partitioning.EVENTS, False, internal=True, consumed_by_workers=True,
 )
 
 TOPICS: tuple[TopicSpec, ...] = (
