@@ -7,7 +7,8 @@
 | ``parsing`` | pure: a line of CSV / JSON -> an endpoint row or a row problem |
 | ``sources`` | local files and S3 objects, line counts, fingerprints |
 | ``model`` | ImportJobRequest / ImportJobResponse and the stored job |
-| ``job`` | the runner: pieces, job record, segment, retries |
+| ``job`` | the runner: pieces, job record, retries |
+| ``segment`` | the IMPORT segment a job creates or adds a version to |
 | ``launch`` | job ids, claims, CREATED records, background S3 jobs |
 | ``kafka_target`` | the CLI's way to the engine: Kafka, as a worker writes it |
 | ``cli`` | ``inapp segments import`` |
