@@ -21,6 +21,7 @@ from engine.indexing import compile_state
 from engine.service import EngineBackend
 from engine.settings import Settings
 from engine.topology import ensure_topics
+from engine.watchdog import StallWatchdog
 
 __all__ = ["run_worker"]
 
@@ -57,6 +58,14 @@ def run_worker(settings: Settings, bootstrap_servers: str, *, announce: Callable
     backend = EngineBackend(engine, control)
     control._on_reject = backend.reject_control_record  # noqa: SLF001 - wired once here
     register_agents(engine, control, backend)
+
+    watchdog = StallWatchdog(engine, backend.applied, [
+        engine.events.get_topic_name(), engine.endpoints_topic.get_topic_name(),
+        engine.campaign_metrics.get_topic_name()])
+
+    @engine.app.task
+    async def watch_for_stalled_partitions() -> None:
+        await watchdog.run()
 
     @engine.app.task
     async def run_control_plane() -> None:

@@ -128,7 +128,7 @@ class EngineBackend:
         consumer = await self._offsets()
         tp = TopicPartition(self.engine.endpoints_topic.get_topic_name(), partition)
         last = (await consumer.end_offsets([tp]))[tp] - 1
-        if last < 0 or self.applied.get(tp.topic, partition) >= last:
+        if last < 0 or await self._applied_before(consumer, tp, last):
             return False
         return await self.applied.wait_for(tp.topic, partition, last, timeout)
 
@@ -145,12 +145,22 @@ class EngineBackend:
         for topic in topics:
             tp = TopicPartition(topic.get_topic_name(), partition_of(key.encode(), self.settings.partitions))
             last = (await consumer.end_offsets([tp]))[tp] - 1
-            if last >= 0:
+            if last >= 0 and not await self._applied_before(consumer, tp, last):
                 await self.applied.wait_for(tp.topic, tp.partition, last, READ_YOUR_WRITES_TIMEOUT)
+
+    async def _applied_before(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> bool:
+        """Whether ``offset`` is applied: by this worker, or (before the group's committed
+        offset) by whichever worker owned the partition before."""
+        if self.applied.get(tp.topic, tp.partition) >= offset:
+            return True
+        committed = await consumer.committed(tp)
+        return committed is not None and committed > offset
 
     async def _offsets(self) -> AIOKafkaConsumer:
         if self._offsets_consumer is None:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.engine.bootstrap_servers, group_id=None)
+            # group id only to read the workers' committed offsets; it never joins the group
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.engine.bootstrap_servers,
+                                        group_id=self.settings.app_id, enable_auto_commit=False)
             await consumer.start()
             self._offsets_consumer = consumer
         return self._offsets_consumer
