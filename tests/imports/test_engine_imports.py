@@ -76,8 +76,8 @@ async def decisions_on_imported_segment(pinpoint: Any, topics: EngineTopics, app
     """Create the blog's campaign on ``segment_id``, send app_launch for every endpoint, and
     return the endpoints that got a decision."""
     wait_until(lambda: _has_segment(pinpoint, app_id, segment_id), timeout=30, message="the worker to see the segment")
-    for endpoint_id in endpoint_ids:  # read-your-writes: the worker applied every upsert
-        pinpoint.get_endpoint(ApplicationId=app_id, EndpointId=endpoint_id)
+    for endpoint_id in endpoint_ids:  # the worker applied every upsert (it may have a backlog)
+        wait_until(lambda: _endpoint(pinpoint, app_id, endpoint_id), timeout=90, message=f"endpoint {endpoint_id}")
     campaign = pinpoint.create_campaign(ApplicationId=app_id, WriteCampaignRequest={
         "Name": "my_first_in-app_campaign", "SegmentId": segment_id, "Priority": 1,
         "MessageConfiguration": in_app_message("Welcome back!"), "Schedule": schedule(["app_launch"])})
@@ -87,12 +87,29 @@ async def decisions_on_imported_segment(pinpoint: Any, topics: EngineTopics, app
     return sorted(d["EndpointId"] for d in decided)
 
 
+def _endpoint(pinpoint: Any, app_id: str, endpoint_id: str) -> dict[str, Any] | None:
+    try:
+        return dict(pinpoint.get_endpoint(ApplicationId=app_id, EndpointId=endpoint_id)["EndpointResponse"])
+    except pinpoint.exceptions.NotFoundException:
+        return None
+
+
 def _has_segment(pinpoint: Any, app_id: str, segment_id: str) -> bool:
     try:
         pinpoint.get_segment(ApplicationId=app_id, SegmentId=segment_id)
     except pinpoint.exceptions.NotFoundException:
         return False
     return True
+
+
+def finished_job(pinpoint: Any, app_id: str) -> dict[str, Any]:
+    """The app's one import job once the worker shows it finished (the CLI writes to Kafka;
+    the worker's control plane applies it a moment later)."""
+    def done() -> dict[str, Any] | None:
+        jobs = pinpoint.get_import_jobs(ApplicationId=app_id)["ImportJobsResponse"]["Item"]
+        return dict(jobs[0]) if jobs and jobs[0]["JobStatus"] in ("COMPLETED", "FAILED") else None
+
+    return wait_until(done, timeout=30, message="the CLI's job on the worker")
 
 
 async def endpoint_records(topics: EngineTopics) -> int:
@@ -108,15 +125,13 @@ async def test_the_blog_step_1_through_the_cli(deployment: Deployment, worker: W
     assert done.returncode == 0, done.stdout + done.stderr
     assert "COMPLETED" in done.stdout
     assert "rows read:            2" in done.stdout and "rejected rows:        0" in done.stdout
-    jobs = wait_until(lambda: pinpoint.get_import_jobs(ApplicationId=app_id)["ImportJobsResponse"]["Item"],
-                      timeout=30, message="the CLI's job on the worker")
-    job = jobs[0]
+    job = finished_job(pinpoint, app_id)
     assert (job["JobStatus"], job["TotalProcessed"], job["TotalFailures"]) == ("COMPLETED", 2, 0)
     segment_id = job["Definition"]["SegmentId"]
     segment = pinpoint.get_segment(ApplicationId=app_id, SegmentId=segment_id)["SegmentResponse"]
     assert segment["SegmentType"] == "IMPORT" and segment["Name"] == "in-app-segment"
     assert segment["ImportDefinition"]["Size"] == 2 and segment["ImportDefinition"]["ChannelCounts"] == {"IN_APP": 2}
-    endpoint = pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="111")["EndpointResponse"]
+    endpoint = wait_until(lambda: _endpoint(pinpoint, app_id, "111"), timeout=90, message="endpoint 111")
     assert endpoint["User"] == {"UserId": "user-111", "UserAttributes": {"FirstName": ["Maria"]}}
 
     decided = await decisions_on_imported_segment(pinpoint, topics, app_id, segment_id, ["111", "222", "999"])
@@ -157,13 +172,42 @@ async def test_bad_rows_are_reported_with_line_numbers_and_fail_the_command(
         "4,a3,Metrics.LastPurchaseValue: 'lots' is not a number",
         "6,a5,unknown column 'Nickname' (value 'Bobby') cannot be imported",
     ]
-    job = pinpoint.get_import_jobs(ApplicationId=app_id)["ImportJobsResponse"]["Item"][0]
+    job = finished_job(pinpoint, app_id)
     assert job["Failures"] == [line.strip() for line in out.splitlines() if line.startswith("  line ")
                                and "ChannelType EMAIL" not in line]
     # the good rows were imported all the same; --allow-partial accepts that
-    assert pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="a4")["EndpointResponse"]["ChannelType"] == "EMAIL"
+    assert wait_until(lambda: _endpoint(pinpoint, app_id, "a4"), timeout=90, message="a4")["ChannelType"] == "EMAIL"
     accepted = inapp_import(deployment, worker, str(csv_file), "--app", app_id, "--name", "export", "--allow-partial")
     assert accepted.returncode == 0 and "already imported" in accepted.stdout
+
+
+def test_the_cli_refuses_an_unknown_app(deployment: Deployment, worker: WorkerProcess, tmp_path: Path) -> None:
+    csv_file = tmp_path / "in-app-segment.csv"
+    csv_file.write_text(BLOG_CSV)
+    refused = inapp_import(deployment, worker, str(csv_file), "--app", "f" * 32)
+    assert refused.returncode == 2 and "application ffff" in refused.stderr
+
+
+async def test_the_blog_step_1_through_boto3_create_import_job(
+        pinpoint: Any, topics: EngineTopics, s3_server: S3Server) -> None:
+    app_id = new_app(pinpoint)
+    url = s3_server.put(s3_server.bucket(), "in-app/in-app-segment.csv", BLOG_CSV)
+    created = pinpoint.create_import_job(ApplicationId=app_id, ImportJobRequest={
+        "DefineSegment": True, "SegmentName": "in-app-segment", "Format": "CSV", "RegisterEndpoints": True,
+        "RoleArn": ROLE, "S3Url": url})["ImportJobResponse"]
+    job = wait_until(lambda: _finished(pinpoint, app_id, created["Id"]), timeout=60, message="the import job")
+    assert (job["JobStatus"], job["TotalPieces"], job["CompletedPieces"], job["TotalProcessed"]) == (
+        "COMPLETED", 1, 1, 2)
+    segment_id = job["Definition"]["SegmentId"]
+    jobs = pinpoint.get_segment_import_jobs(ApplicationId=app_id, SegmentId=segment_id)["ImportJobsResponse"]
+    assert [j["Id"] for j in jobs["Item"]] == [created["Id"]]
+    decided = await decisions_on_imported_segment(pinpoint, topics, app_id, segment_id, ["111", "222", "999"])
+    assert decided == ["111", "222"]
+
+
+def _finished(pinpoint: Any, app_id: str, job_id: str) -> dict[str, Any] | None:
+    job = pinpoint.get_import_job(ApplicationId=app_id, JobId=job_id)["ImportJobResponse"]
+    return dict(job) if job["JobStatus"] in ("COMPLETED", "FAILED") else None
 
 
 async def test_an_interrupted_import_resumes_and_sends_only_the_unrecorded_pieces_again(
@@ -207,32 +251,3 @@ def _segment_of(pinpoint: Any, app_id: str, segment_id: str) -> dict[str, Any] |
         return dict(pinpoint.get_segment(ApplicationId=app_id, SegmentId=segment_id)["SegmentResponse"])
     except pinpoint.exceptions.NotFoundException:
         return None
-
-
-def test_the_cli_refuses_an_unknown_app(deployment: Deployment, worker: WorkerProcess, tmp_path: Path) -> None:
-    csv_file = tmp_path / "in-app-segment.csv"
-    csv_file.write_text(BLOG_CSV)
-    refused = inapp_import(deployment, worker, str(csv_file), "--app", "f" * 32)
-    assert refused.returncode == 2 and "application ffff" in refused.stderr
-
-
-async def test_the_blog_step_1_through_boto3_create_import_job(
-        pinpoint: Any, topics: EngineTopics, s3_server: S3Server) -> None:
-    app_id = new_app(pinpoint)
-    url = s3_server.put(s3_server.bucket(), "in-app/in-app-segment.csv", BLOG_CSV)
-    created = pinpoint.create_import_job(ApplicationId=app_id, ImportJobRequest={
-        "DefineSegment": True, "SegmentName": "in-app-segment", "Format": "CSV", "RegisterEndpoints": True,
-        "RoleArn": ROLE, "S3Url": url})["ImportJobResponse"]
-    job = wait_until(lambda: _finished(pinpoint, app_id, created["Id"]), timeout=60, message="the import job")
-    assert (job["JobStatus"], job["TotalPieces"], job["CompletedPieces"], job["TotalProcessed"]) == (
-        "COMPLETED", 1, 1, 2)
-    segment_id = job["Definition"]["SegmentId"]
-    jobs = pinpoint.get_segment_import_jobs(ApplicationId=app_id, SegmentId=segment_id)["ImportJobsResponse"]
-    assert [j["Id"] for j in jobs["Item"]] == [created["Id"]]
-    decided = await decisions_on_imported_segment(pinpoint, topics, app_id, segment_id, ["111", "222", "999"])
-    assert decided == ["111", "222"]
-
-
-def _finished(pinpoint: Any, app_id: str, job_id: str) -> dict[str, Any] | None:
-    job = pinpoint.get_import_job(ApplicationId=app_id, JobId=job_id)["ImportJobResponse"]
-    return dict(job) if job["JobStatus"] in ("COMPLETED", "FAILED") else None
