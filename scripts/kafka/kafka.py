@@ -7,6 +7,8 @@ with Maven into a cache outside the repository. No Docker, no apache.org downloa
     scripts/kafka/kafka.py fetch     download the jars into the cache (start does it too)
     scripts/kafka/kafka.py start     fresh storage, start, wait until ready, print host:port
     scripts/kafka/kafka.py stop      SIGTERM, wait, SIGKILL fallback
+    scripts/kafka/kafka.py restart   stop, then start again on the same ports with the same
+                                     data and cluster id (no format), wait, print host:port
     scripts/kafka/kafka.py status    exit 0 and print host:port when running, else exit 3
     scripts/kafka/kafka.py version   print the pinned Kafka version
 
@@ -426,8 +428,20 @@ def launch(java: str, version: str, classpath: str, rd: Path, port: int, control
     if fmt.returncode != 0:
         sys.stderr.write(fmt.stdout + fmt.stderr)
         die(f"formatting the storage failed (exit {fmt.returncode})")
+    return run_broker(java, version, classpath, rd, port, cluster_id, timeout)
 
+
+def run_broker(java: str, version: str, classpath: str, rd: Path, port: int, cluster_id: str,
+               timeout: float, append_log: bool = False) -> str | None:
+    """Start the broker on formatted storage (rd/server.properties), wait until it answers
+    Metadata with ``cluster_id``.
+
+    Returns the bootstrap address; None when a port turned out to be taken; exits with the
+    log tail on any other failure. ``append_log`` keeps the previous log (restart)."""
+    props = rd / "server.properties"
     logfile = rd / "kafka.log"
+    # a restart appends: only this run's part of the log tells whether a bind failed
+    log_start = logfile.stat().st_size if append_log and logfile.exists() else 0
     heap = os.environ.get("INAPP_KAFKA_HEAP_OPTS", "").split() or ["-Xms256m", "-Xmx1g"]
     level = os.environ.get("INAPP_KAFKA_LOG_LEVEL", "").strip() or "info"
     jvm = [
@@ -443,7 +457,7 @@ def launch(java: str, version: str, classpath: str, rd: Path, port: int, control
         "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.storage=warn",
         "-cp", classpath, MAIN_CLASS, str(props),
     ]
-    with open(logfile, "wb") as out:
+    with open(logfile, "ab" if append_log else "wb") as out:
         proc = subprocess.Popen(jvm, cwd=str(rd), stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     (rd / "kafka.pid").write_text(f"{proc.pid}\n")
@@ -455,7 +469,7 @@ def launch(java: str, version: str, classpath: str, rd: Path, port: int, control
     while True:
         if proc.poll() is not None:
             (rd / "kafka.pid").unlink(missing_ok=True)
-            if "java.net.BindException" in logfile.read_text(errors="replace"):
+            if b"java.net.BindException" in logfile.read_bytes()[log_start:]:
                 return None
             sys.stderr.write(log_tail(logfile) + "\n")
             die(f"the broker exited with code {proc.returncode} during startup (log above)")
@@ -511,6 +525,60 @@ def stop(rd: Path, quiet: bool = False, grace: float = 30.0) -> bool:
     return True
 
 
+def listener_port(props: str) -> int:
+    """The client port of the PLAINTEXT listener in server.properties text."""
+    m = re.search(rf"^listeners=.*PLAINTEXT://{re.escape(HOST)}:(\d+)", props, re.MULTILINE)
+    if not m:
+        die("server.properties has no PLAINTEXT listener on " + HOST)
+    return int(m.group(1))
+
+
+def stored_cluster_id(data: Path) -> str:
+    """The cluster id the storage was formatted with (data/meta.properties)."""
+    try:
+        text = (data / "meta.properties").read_text()
+    except OSError:
+        die(f"{data} holds no formatted storage (meta.properties): `start` first")
+    m = re.search(r"^cluster\.id=(\S+)", text, re.MULTILINE)
+    if not m:
+        die(f"{data / 'meta.properties'} has no cluster.id")
+    return m.group(1)
+
+
+def cmd_restart(args: argparse.Namespace) -> int:
+    """Stop the broker, then start it again on the same ports with the same data dir and
+    cluster id: no format, so topics, offsets and committed group offsets survive (a broker
+    restart as operators do it, for the fault tests)."""
+    version = kafka_version()
+    rd = run_dir()
+    props = rd / "server.properties"
+    if not props.is_file():
+        die(f"nothing to restart in {rd}: `start` first")
+    port = listener_port(props.read_text())
+    cluster_id = stored_cluster_id(rd / "data")
+    java = java_bin()
+    classpath = str(fetch(version) / "*")
+    t0 = time.monotonic()
+    stop(rd, quiet=True, grace=args.grace)
+    stopped = time.monotonic()
+    timeout = float(args.timeout or os.environ.get("INAPP_KAFKA_START_TIMEOUT") or 120)
+    deadline = stopped + timeout
+    while True:
+        # the same port, however long the kernel keeps it: clients hold on to this address
+        address = run_broker(java, version, classpath, rd, port, cluster_id,
+                             max(1.0, deadline - time.monotonic()), append_log=True)
+        if address is not None:
+            break
+        if time.monotonic() > deadline:
+            die(f"port {HOST}:{port} (or the controller port) stayed taken for {timeout:.0f}s")
+        log("a port of the stopped broker is not free yet; retrying")
+        time.sleep(1.0)
+    (rd / "bootstrap").write_text(address + "\n")
+    log(f"restarted in {time.monotonic() - t0:.1f}s (down {time.monotonic() - stopped:.1f}s)")
+    print(address, flush=True)
+    return 0
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     stop(run_dir(), grace=args.grace)
     return 0
@@ -556,6 +624,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("stop", help="stop the broker (SIGTERM, then SIGKILL)")
     p.add_argument("--grace", type=float, default=30.0, help="seconds before SIGKILL")
     p.set_defaults(func=cmd_stop)
+    p = sub.add_parser("restart", help="stop, then start on the same ports and data (no format)")
+    p.add_argument("--grace", type=float, default=30.0, help="seconds before SIGKILL")
+    p.add_argument("--timeout", type=float, default=0, help="readiness timeout, seconds")
+    p.set_defaults(func=cmd_restart)
     sub.add_parser("status", help="print host:port if running (exit 3 if not)").set_defaults(
         func=cmd_status)
     sub.add_parser("version", help="print the Kafka version in use").set_defaults(
