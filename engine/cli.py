@@ -66,7 +66,7 @@ def dev(port: int) -> None:
     if not bootstrap:
         broker = EmbeddedBroker().start()
         bootstrap = broker.bootstrap_servers
-        settings = settings.model_copy(update={"producer_max_batch_bytes": 1})
+        settings = settings.model_copy(update={"producer_max_batch_bytes": 1, "broker_end_offsets_exact": False})
         click.echo(f"embedded Kafka-compatible broker (Tansu) on {bootstrap}", err=True)
     from engine.runtime import run_worker
 

@@ -58,6 +58,7 @@ class Deployment:
         )
         if self.embedded_broker:
             env["INAPP_PRODUCER_MAX_BATCH_BYTES"] = "1"
+            env["INAPP_BROKER_END_OFFSETS_EXACT"] = "false"
         env.update(self.extra_env)
         return env
 

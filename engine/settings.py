@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Tansu 0.6.0 reports a wrong end offset after a multi-record batch, and Faust's changelog
     # recovery reads up to the end offset: the embedded broker runs with 1 (a record a batch)
     producer_max_batch_bytes: int = Field(default=16384, ge=1)
+    # False on the embedded broker: its end offsets lag after batches from other producers,
+    # so the stall watchdog also nudges partitions that look idle (engine.watchdog)
+    broker_end_offsets_exact: bool = True
     # how soon the group notices a dead worker and moves its partitions (Faust's default is 60)
     session_timeout_seconds: float = Field(default=30.0, ge=6.0)
     # a Timestamp further ahead of receive time than this is clamped (PRODUCT.md semantics 7)

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 class StallWatchdog:
     def __init__(self, engine: Engine, applied: AppliedOffsets, topics: Iterable[str],
                  *, interval: float = 2.0, stall: float = 6.0) -> None:
+        # with inexact end offsets (the embedded broker) a stalled partition can look idle
+        self._nudge_idle = not engine.settings.broker_end_offsets_exact
         self._engine = engine
         self._applied = applied
         self._topics = frozenset(topics)
@@ -65,7 +67,7 @@ class StallWatchdog:
         for tp in assigned:
             # everything before the group's committed offset was applied by some worker
             applied = max(self._applied.get(tp.topic, tp.partition), (await offsets.committed(tp) or 0) - 1)
-            if ends[tp] - 1 <= applied:
+            if ends[tp] - 1 <= applied and not self._nudge_idle:
                 self._seen.pop(tp, None)
                 continue
             previous = self._seen.get(tp)
@@ -75,9 +77,10 @@ class StallWatchdog:
             if now - previous[1] < self._stall:
                 continue
             resume = applied + 1
-            log.warning("partition %s-%d has not moved for %.0fs with %d records behind; "
-                        "seeking to %d to restart fetching", tp.topic, tp.partition, now - previous[1],
-                        ends[tp] - 1 - applied, resume)
+            behind = ends[tp] - 1 - applied
+            (log.warning if behind > 0 else log.debug)(
+                "partition %s-%d has not moved for %.0fs with %d records behind; seeking to %d to "
+                "restart fetching", tp.topic, tp.partition, now - previous[1], behind, resume)
             await app.consumer.seek(TP(tp.topic, tp.partition), resume)
             self.nudges += 1
             self._seen[tp] = (applied, now)
