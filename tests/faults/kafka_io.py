@@ -15,8 +15,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-__all__ = ["Record", "committed", "end_offsets", "partitions_of", "publish", "read_records"]
+__all__ = ["Record", "allow_records_up_to", "committed", "end_offsets", "partitions_of", "publish",
+           "read_records"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,16 @@ async def committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     finally:
         await admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+
+
+async def allow_records_up_to(bootstrap: str, topic: str, size: int) -> None:
+    """What an operator does to accept records over the broker's 1 MB default on a topic."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, {"max.message.bytes": str(size)})])
+    finally:
+        await admin.close()
 
 
 async def read_records(bootstrap: str, topic: str, timeout: float = 120.0) -> list[Record]:
