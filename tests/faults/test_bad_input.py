@@ -19,7 +19,6 @@ restarts an agent.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import uuid
 from dataclasses import dataclass, field
