@@ -83,6 +83,7 @@ class Workload:
     index: CampaignIndex | None = None
     expected: dict[str, dict[str, Any]] = field(default_factory=dict)  # DecisionId -> wire dict
     expected_caps: dict[str, EndpointCaps] = field(default_factory=dict)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # EventId -> (partition, offset)
 
     # -- setup through the API, events through Kafka ----------------------------------
     @classmethod
@@ -143,9 +144,10 @@ class Workload:
 
     def publish(self, events: list[dict[str, Any]] | None = None) -> None:
         batch = self.events if events is None else events
-        asyncio.run(publish(self.deployment.bootstrap, self.topic("events"),
-                            ((e["EndpointId"].encode(), orjson.dumps(e)) for e in batch),
-                            one_per_batch=self.deployment.embedded_broker))
+        landed = asyncio.run(publish(self.deployment.bootstrap, self.topic("events"),
+                                     ((e["EndpointId"].encode(), orjson.dumps(e)) for e in batch),
+                                     one_per_batch=self.deployment.embedded_broker))
+        self.positions.update((e["EventId"], position) for e, position in zip(batch, landed))
 
     # -- watching the run ---------------------------------------------------------------
     def topic(self, name: str) -> str:
@@ -197,7 +199,8 @@ class Workload:
         extra = set(by_id) - set(self.expected)
         assert not missing and not extra, (
             f"decisions differ from the pure core's replay: {len(missing)} missing "
-            f"(e.g. {sorted(missing)[:3]}), {len(extra)} unexpected (e.g. {sorted(extra)[:3]})")
+            f"(e.g. {sorted(missing)[:3]}), {len(extra)} unexpected (e.g. {sorted(extra)[:3]}); "
+            f"{self.never_processed()}")
         for decision_id, copies in by_id.items():
             assert all(c == copies[0] for c in copies[1:]), f"repeats of {decision_id} differ: {copies}"
             assert copies[0] == self.expected[decision_id], (
@@ -215,6 +218,33 @@ class Workload:
         listings_compared, slowest = self._compare_listings(base_url, listings)
         kpis = self._compare_kpis(base_url, kpi_timeout)
         return Checked(len(by_id), len(observed) - len(by_id), caps_compared, listings_compared, slowest, kpis)
+
+    def never_processed(self) -> str:
+        """Events with no pinpoint-events record (never processed, yet committed), as
+        offset ranges per events partition: what a skipped stretch of input looks like."""
+        seen = set()
+        for record in asyncio.run(read_records(self.deployment.bootstrap, self.topic("pinpoint-events"))):
+            for item in record.json()["EventsRequest"]["BatchItem"].values():
+                seen.update(item["Events"])
+        lost: dict[int, list[int]] = defaultdict(list)
+        for event in self.events:
+            if event["EventId"] not in seen and event["EventId"] in self.positions:
+                partition, offset = self.positions[event["EventId"]]
+                lost[partition].append(offset)
+        if not lost:
+            return "every event was processed"
+        ranges = []
+        for partition, offsets in sorted(lost.items()):
+            offsets.sort()
+            start = prev = offsets[0]
+            for offset in offsets[1:]:
+                if offset != prev + 1:
+                    ranges.append(f"p{partition}:{start}-{prev}")
+                    start = offset
+                prev = offset
+            ranges.append(f"p{partition}:{start}-{prev}")
+        total = sum(map(len, lost.values()))
+        return f"{total} events were never processed (no pinpoint-events record): {', '.join(ranges[:20])}"
 
     def _compare_cap_state(self) -> int:
         """The caps table's changelog, last value per endpoint, against the replay's caps."""
