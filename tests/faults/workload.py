@@ -173,11 +173,23 @@ class Workload:
             time.sleep(poll)
         return time.monotonic() - t0
 
-    def wait_caught_up(self, timeout: float, alive: Callable[[], bool] | None = None) -> float:
+    def wait_caught_up(self, timeout: float, alive: Callable[[], bool] | None = None,
+                       stalled_after: float = 120.0) -> float:
+        """Block until the group committed every event; fails early (with the events that
+        were never processed) when neither processing nor commits move for ``stalled_after``."""
         t0 = time.monotonic()
+        last, moved = None, time.monotonic()
         while not self.caught_up():
             if alive is not None and not alive():
                 raise AssertionError("a worker died before the run was processed")
+            progress = (self.processed(), sum(asyncio.run(committed(
+                self.deployment.bootstrap, self.deployment.app_id, self.topic("events"))).values()))
+            if progress != last:
+                last, moved = progress, time.monotonic()
+            elif time.monotonic() - moved > stalled_after:
+                raise AssertionError(f"no progress for {stalled_after:.0f}s: {progress[0]} processed (repeats "
+                                     f"included), {progress[1]} of {len(self.events)} committed; "
+                                     f"{self.never_processed()}")
             if time.monotonic() - t0 > timeout:
                 raise TimeoutError(f"events not all committed after {timeout:.0f}s "
                                    f"({self.processed()} of {len(self.events)} processed, repeats included)")
