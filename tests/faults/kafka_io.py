@@ -85,14 +85,19 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 
 
 async def committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    """Partition -> the consumer group's committed offset on ``topic`` (absent: none yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    await admin.start()
+    """Partition -> the consumer group's committed offset on ``topic`` (absent: none yet).
+
+    Read with a consumer that names the group but never joins it (as engine.service does);
+    the admin client's OffsetFetch is not understood by the embedded broker."""
+    parts = await partitions_of(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                                request_timeout_ms=10000)
+    await consumer.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(group)
+        found = {p: await consumer.committed(TopicPartition(topic, p)) for p in parts}
     finally:
-        await admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+        await consumer.stop()
+    return {p: offset for p, offset in found.items() if offset is not None and offset >= 0}
 
 
 async def allow_records_up_to(bootstrap: str, topic: str, size: int) -> None:
