@@ -21,7 +21,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from bench.workload import PROBE_EVENT_TYPE, OutgoingEvent
 
-__all__ = ["OutputWatcher", "TopicSize", "create_topics", "paced", "passthrough", "publish", "topic_sizes"]
+__all__ = ["OutputWatcher", "Tracked", "TopicSize", "create_topics", "paced", "passthrough", "publish", "topic_sizes"]
 
 WATCHER_FETCH_WAIT_MS = 100
 FAST_PRODUCER = {"linger_ms": 20, "max_batch_size": 256 * 1024, "acks": 1}
