@@ -113,7 +113,7 @@ def run_demo(settings: Settings) -> int:
         _step("The app shows the banner and the user clicks: _inapp.message_displayed and _clicked flow back")
         asyncio.run(blog.publish([blog.engagement(mine[0], "_inapp.message_displayed"),
                                   blog.engagement(mine[0], "_inapp.message_clicked")]))
-        _waiting("engagement reaching the campaign counters", lambda: blog.kpi("inapp-clicks") >= 1, 30)
+        _waiting("engagement reaching the campaign counters", lambda: blog.kpi("inapp-clicks") >= 1, 60)
         listing = blog.in_app_messages("111")
         for message in listing:
             click.echo(f"    GetInAppMessages(111): {message['CampaignId']} remaining "

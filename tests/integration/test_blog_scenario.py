@@ -38,7 +38,7 @@ async def test_engagement_flows_back_into_caps_and_kpis(scenario):
         scenario.engagement(decision, "_inapp.message_displayed"),
         scenario.engagement(decision, "_inapp.message_clicked"),
     ])
-    wait_until(lambda: scenario.kpi("inapp-clicks") == 1.0, timeout=20, message="the click KPI")
+    wait_until(lambda: scenario.kpi("inapp-clicks") == 1.0, timeout=60, message="the click KPI")
     assert scenario.kpi("inapp-displays") == 1.0
     assert scenario.kpi("inapp-decisions") == 1.0
     messages = scenario.in_app_messages("111")
