@@ -31,6 +31,7 @@ from bench.profile import Profiler
 from bench.kafka_io import OutputWatcher, Tracked, create_topics, paced, passthrough, publish, topic_sizes
 from bench.workload import EventStream, OutgoingEvent, Sizes, endpoint_id, endpoint_requests
 from engine.api.endpoints import endpoint_record
+from engine.ingest import ingest_group
 from engine.launcher import Deployment, WorkerProcess
 from rules.models import EndpointRequest
 from topics.wire import encode_json
@@ -491,7 +492,7 @@ async def _recovery(deployment: Deployment, worker: WorkerProcess, watcher: Outp
     from aiokafka import AIOKafkaProducer
 
     # every event was processed before the kill; what was not committed is replayed on restart
-    committed = await committed_offsets(deployment.bootstrap, deployment.app_id, f"{deployment.prefix}events",
+    committed = await committed_offsets(deployment.bootstrap, ingest_group(deployment.app_id), f"{deployment.prefix}events",
                                         deployment.partitions)
     out["events_committed_at_kill"] = committed
     out["events_log_end_at_kill"] = log_end

@@ -12,7 +12,12 @@ from pydantic import ValidationError
 
 from topics.wire import DeadLetter, encode_json, original_bytes
 
-__all__ = ["dead_letter_for", "describe_error"]
+__all__ = ["DEAD_LETTER_VALUE_LIMIT", "dead_letter_for", "describe_error"]
+
+# a dead letter keeps at most this much of the original value (and a quarter of it of the
+# key), so it always fits the producer's 1 MB request limit even in base64 (PRODUCT.md
+# semantics 10: nothing is lost silently; an oversized record is reported with its size)
+DEAD_LETTER_VALUE_LIMIT = 256 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +49,9 @@ def dead_letter_for(
 ) -> tuple[bytes | None, bytes]:
     """(key, value) of the dead-letter record for ``exc`` raised on that source record."""
     reason, field = describe_error(exc)
-    text, encoding = original_bytes(value)
-    key_text, _ = original_bytes(key)
+    truncated = value is not None and len(value) > DEAD_LETTER_VALUE_LIMIT
+    text, encoding = original_bytes(value[:DEAD_LETTER_VALUE_LIMIT] if truncated and value is not None else value)
+    key_text, _ = original_bytes(key[: DEAD_LETTER_VALUE_LIMIT // 4] if key is not None else None)
     record = DeadLetter(
         SourceTopic=topic,
         SourcePartition=partition,
@@ -53,6 +59,8 @@ def dead_letter_for(
         Key=key_text,
         Value=text,
         ValueEncoding=encoding,
+        ValueSize=len(value) if value is not None else None,
+        ValueTruncated=truncated,
         ErrorClass=exc.__class__.__name__,
         Reason=reason,
         Field=field,

@@ -1,7 +1,7 @@
-"""The events agent's work for one input record: decode, decide, count, and what to emit.
+"""The events handler's work for one input record: decode, decide, count, and what to emit.
 
-Everything here is glue between the Faust tables and the pure core (``rules.decide``,
-``rules.caps``); the agent only sends what :meth:`EventProcessor.process` returns.
+Everything here is glue between the tables and the pure core (``rules.decide``,
+``rules.caps``); the ingest only sends what :meth:`EventProcessor.process` returns.
 At-least-once with idempotent state (PRODUCT.md semantics 4): the cap state remembers the
 last source position it applied and its recent decisions, so a record replayed after a
 crash re-emits the identical decision and never counts twice.
@@ -18,6 +18,7 @@ import orjson
 from engine.app import Engine, endpoint_key
 from engine.control import ControlPlane
 from engine.endpoints import iso_millis, upsert_endpoint
+from engine.tables import Tables
 from rules.caps import EndpointCaps, record_decision, record_engagement
 from rules.decide import Decision, decide
 from rules.errors import EventError
@@ -28,9 +29,9 @@ from rules.models.event import AppEvent
 from rules.models.parse import parse_resource
 from topics.wire import MetricDelta, MetricRow, encode_json
 
-__all__ = ["EventProcessor", "Output", "UnknownEndpoint", "in_app_messages_for"]
+__all__ = ["EventProcessor", "MetricBatch", "Output", "UnknownEndpoint", "in_app_messages_for"]
 
-Output = tuple[Any, bytes | None, bytes]  # (faust topic, key, value)
+Output = tuple[str, bytes | None, bytes]  # (topic name, key, value)
 
 _ENDPOINT_CACHE_SIZE = 50_000
 _NO_CAPS = EndpointCaps()
@@ -59,36 +60,71 @@ class EndpointCache:
         return endpoint
 
 
+class MetricBatch:
+    """Counter deltas of one batch of events, one ``MetricDelta`` per (campaign, source
+    partition), each row tagged with its source offset (see ``engine.kpis``)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str, int], list[MetricRow]] = {}
+        self._last: dict[tuple[str, str, int], int] = {}
+
+    def add(self, app_id: str, partition: int, offset: int, deltas: Any) -> None:
+        for delta in deltas:
+            counts = {name: getattr(delta, name) for name in COUNTERS if getattr(delta, name)}
+            key = (app_id, delta.campaign_id, partition)
+            self._rows.setdefault(key, []).append(
+                MetricRow(TreatmentId=delta.treatment_id, Day=delta.day, Counts=counts, SourceOffset=offset))
+            self._last[key] = offset
+
+    def drain(self) -> list[tuple[bytes, bytes]]:
+        """(key, value) of every ``campaign-metrics`` record, and forget them."""
+        records = [
+            (campaign_id.encode(), encode_json(MetricDelta(
+                ApplicationId=app_id, CampaignId=campaign_id, Rows=rows, SourcePartition=partition,
+                SourceOffset=self._last[(app_id, campaign_id, partition)])))
+            for (app_id, campaign_id, partition), rows in self._rows.items()
+        ]
+        self._rows.clear()
+        self._last.clear()
+        return records
+
+
 class EventProcessor:
     """Turns one ``inapp.events`` record into table writes and outputs."""
 
-    def __init__(self, engine: Engine, control: ControlPlane) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, control: ControlPlane, tables: Tables) -> None:
         self.control = control
+        self.tables = tables
         self.max_skew = engine.settings.max_event_skew_seconds
         self.endpoints = EndpointCache()
+        self.decisions_topic = engine.decisions.get_topic_name()
+        self.pinpoint_topic = engine.pinpoint_events.get_topic_name()
+        self.metrics = MetricBatch()
 
-    def process(self, message: Any) -> list[Output]:
-        """Raises (EventError, ValueError, ValidationError) for the dead-letter topic."""
-        engine = self.engine
-        event, endpoint_data = _decode(message.value)
+    def process(self, record: Any) -> list[Output]:
+        """Decide one event record (aiokafka ``ConsumerRecord``); counter deltas go to
+        :attr:`metrics`. Raises (EventError, ValueError, ValidationError) for the dead-letter
+        topic; nothing is written or counted then."""
+        tables = self.tables
+        event, endpoint_data = _decode(record.value)
         index = self.control.index
         if not index.has_app(event.application_id):
             raise EventError("ApplicationId", f"unknown application {event.application_id!r}")
-        received = float(message.timestamp)  # Faust gives the record's CreateTime in seconds
-        source = (message.partition, message.offset)
+        received = record.timestamp / 1000.0  # the record's CreateTime, in ms
+        partition = record.partition
+        source = (partition, record.offset)
         key = endpoint_key(event.application_id, event.endpoint_id)
         if endpoint_data:
             request = parse_resource(PublicEndpoint, endpoint_data, resource_id=event.endpoint_id, kind="endpoint")
-            upsert_endpoint(engine, event.application_id, event.endpoint_id, request.to_wire(), iso_millis(message.timestamp))
-        raw_endpoint = engine.endpoints.get(key)
+            upsert_endpoint(tables.endpoints, partition, event.application_id, event.endpoint_id,
+                            request.to_wire(), iso_millis(received))
+        raw_endpoint = tables.endpoints.get(key)
         if raw_endpoint is None:
             raise UnknownEndpoint("EndpointId", f"unknown endpoint {event.endpoint_id!r} of application {event.application_id!r}")
         endpoint = self.endpoints.get(key, raw_endpoint)
-        raw_caps = engine.caps.get(key)
+        raw_caps = tables.caps.get(key)
         caps = EndpointCaps.from_json(orjson.loads(raw_caps)) if raw_caps is not None else None
 
-        outputs: list[Output] = []
         base = caps if caps is not None else _NO_CAPS
         if base.has_applied(source):
             # a replay after a crash: re-emit what was decided, change nothing
@@ -102,21 +138,15 @@ class EventProcessor:
                 state = record_decision(state, decision)
                 deltas += decision_deltas(decision)
             if state is not base:  # transitions return the same object when nothing changed
-                engine.caps[key] = orjson.dumps(state.at_source(source).to_json())
+                tables.caps.set(key, orjson.dumps(state.at_source(source).to_json()), partition)
 
         endpoint_id_key = event.endpoint_id.encode()
+        outputs: list[Output] = []
         if decision is not None:
-            outputs.append((engine.decisions, endpoint_id_key, orjson.dumps(decision.to_wire())))
-        outputs.append((engine.pinpoint_events, endpoint_id_key, _pinpoint_record(event, decision)))
-        by_campaign: dict[str, list[MetricRow]] = {}
-        for delta in deltas:
-            counts = {name: getattr(delta, name) for name in COUNTERS if getattr(delta, name)}
-            by_campaign.setdefault(delta.campaign_id, []).append(
-                MetricRow(TreatmentId=delta.treatment_id, Day=delta.day, Counts=counts))
-        for campaign_id, rows in by_campaign.items():
-            record = MetricDelta(ApplicationId=event.application_id, CampaignId=campaign_id, Rows=rows,
-                                 SourcePartition=message.partition, SourceOffset=message.offset)
-            outputs.append((engine.campaign_metrics, campaign_id.encode(), encode_json(record)))
+            outputs.append((self.decisions_topic, endpoint_id_key, orjson.dumps(decision.to_wire())))
+        outputs.append((self.pinpoint_topic, endpoint_id_key, _pinpoint_record(event, decision)))
+        if deltas:
+            self.metrics.add(event.application_id, partition, record.offset, deltas)
         return outputs
 
 

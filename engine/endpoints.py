@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from engine.app import Engine, endpoint_key
+from engine.app import endpoint_key
+from engine.tables import StagedTable
 from rules.models import Endpoint, PublicEndpoint
 from rules.models.parse import parse_resource
 from rules.profiles import merge_endpoint
@@ -23,7 +24,8 @@ def iso_millis(timestamp: float) -> str:
 
 
 def upsert_endpoint(
-    engine: Engine,
+    endpoints: StagedTable,
+    partition: int,
     app_id: str,
     endpoint_id: str,
     request: dict[str, Any],
@@ -32,7 +34,7 @@ def upsert_endpoint(
 ) -> dict[str, Any]:
     """Merge a validated EndpointRequest into the table; returns the stored wire dict."""
     key = endpoint_key(app_id, endpoint_id)
-    raw = engine.endpoints.get(key)
+    raw = endpoints.get(key)
     stored = orjson.loads(raw) if raw is not None else None
     merged = merge_endpoint(
         stored, request, application_id=app_id, endpoint_id=endpoint_id, now_iso=now_iso,
@@ -40,19 +42,22 @@ def upsert_endpoint(
     )
     parse_resource(Endpoint, merged, resource_id=endpoint_id, kind="endpoint")  # never store junk
     if merged != stored:
-        engine.endpoints[key] = orjson.dumps(merged)
+        endpoints.set(key, orjson.dumps(merged), partition)
     return merged
 
 
-def apply_endpoint_record(engine: Engine, raw: bytes, timestamp: float) -> None:
+def apply_endpoint_record(endpoints: StagedTable, partition: int, raw: bytes | None, timestamp: float) -> None:
     """Upsert or delete one endpoint (reference §6.1); raises on invalid records."""
+    if raw is None:
+        raise ValueError("empty record (no value)")
     record = ENDPOINT_RECORD.validate_json(raw)
     if record.Op == "delete":
-        engine.endpoints.pop(endpoint_key(record.ApplicationId, record.EndpointId), None)
+        endpoints.delete(endpoint_key(record.ApplicationId, record.EndpointId), partition)
         return
     request = parse_resource(PublicEndpoint, record.Endpoint, resource_id=record.EndpointId, kind="endpoint")
     upsert_endpoint(
-        engine,
+        endpoints,
+        partition,
         record.ApplicationId,
         record.EndpointId,
         request.to_wire(),

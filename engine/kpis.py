@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from engine.app import Engine
+from engine.tables import StagedTable
 from topics.wire import METRIC_DELTA
 
 __all__ = ["COUNTERS", "KPI_NAMES", "UnknownKpi", "apply_metric_delta", "kpi_result"]
@@ -36,24 +36,29 @@ class UnknownKpi(ValueError):
     """A KPI name this engine does not compute (the API answers BadRequestException)."""
 
 
-def apply_metric_delta(engine: Engine, raw: bytes) -> None:
-    """Add one source event's deltas to its campaign's counters, once."""
+def apply_metric_delta(metrics: StagedTable, partition: int, raw: bytes | None) -> None:
+    """Add the deltas of source events to their campaign's counters, each source event once."""
+    if raw is None:
+        raise ValueError("empty record (no value)")
     delta = METRIC_DELTA.validate_json(raw)
     key = delta.CampaignId.encode()
-    stored = engine.metrics.get(key)
+    stored = metrics.get(key)
     counters: dict[str, Any] = (
         orjson.loads(stored) if stored is not None
         else {"ApplicationId": delta.ApplicationId, "Days": {}, "Applied": {}}
     )
     source = str(delta.SourcePartition)
-    if counters["Applied"].get(source, -1) >= delta.SourceOffset:
-        return  # a replay of a delta already counted
+    applied = counters["Applied"].get(source, -1)
+    if applied >= delta.SourceOffset:
+        return  # a replay of deltas already counted
     for row in delta.Rows:
+        if (row.SourceOffset if row.SourceOffset is not None else delta.SourceOffset) <= applied:
+            continue  # this event was counted before a crash; the rest of the batch was not
         day = counters["Days"].setdefault(row.Day, {}).setdefault(row.TreatmentId, {})
         for name, amount in row.Counts.items():
             day[name] = day.get(name, 0) + amount
     counters["Applied"][source] = delta.SourceOffset
-    engine.metrics[key] = orjson.dumps(counters)
+    metrics.set(key, orjson.dumps(counters), partition)
 
 
 def _days(start: datetime, end: datetime) -> list[str]:

@@ -19,9 +19,10 @@ def partition_of(key: bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-def owner_of(app: Any, topic: str, partition: int) -> str | None:
-    """Base URL of the worker assigned ``topic``/``partition``, None if not known yet."""
-    for url, topics in app.router.external_topics_metadata().items():
-        if partition in topics.get(topic, ()):
+def owner_of(app: Any, changelog_topic: str, partition: int) -> str | None:
+    """Base URL of the worker that owns ``partition`` of a table (by its changelog topic;
+    the input topics are co-partitioned with it), None if not known yet."""
+    for url, topics in app.router.tables_metadata().items():
+        if partition in topics.get(changelog_topic, ()):
             return str(url)
     return None

@@ -59,13 +59,13 @@ def run_worker(settings: Settings, bootstrap_servers: str, *, announce: Callable
     control._on_reject = backend.reject_control_record  # noqa: SLF001 - wired once here
     register_agents(engine, control, backend)
 
-    watchdog = StallWatchdog(engine, backend.applied, [
-        engine.events.get_topic_name(), engine.endpoints_topic.get_topic_name(),
-        engine.campaign_metrics.get_topic_name()])
+    if settings.forward_endpoint_url:
+        # the forwarder is the one agent on Faust's own consumer (engine.ingest reads the rest)
+        watchdog = StallWatchdog(engine, backend.applied, [engine.pinpoint_events.get_topic_name()])
 
-    @engine.app.task
-    async def watch_for_stalled_partitions() -> None:
-        await watchdog.run()
+        @engine.app.task
+        async def watch_for_stalled_partitions() -> None:
+            await watchdog.run()
 
     @engine.app.task
     async def run_control_plane() -> None:

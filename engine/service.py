@@ -20,6 +20,7 @@ from yarl import URL
 from engine.app import Engine, endpoint_key
 from engine.control import ControlPlane
 from engine.deadletter import dead_letter_for
+from engine.ingest import ingest_group
 from engine.partitioning import owner_of, partition_of
 from engine.progress import AppliedOffsets
 from engine.settings import Settings
@@ -70,9 +71,9 @@ class EngineBackend:
 
     # -- partitioned state -----------------------------------------------------------
     def owner_url(self, what: str, key: str) -> str | None:
-        topic = self.engine.events if what == "endpoint" else self.engine.campaign_metrics
+        table = self.engine.endpoints if what == "endpoint" else self.engine.metrics
         partition = partition_of(key.encode(), self.settings.partitions)
-        url = owner_of(self.engine.app, topic.get_topic_name(), partition)
+        url = owner_of(self.engine.app, table.changelog_topic.get_topic_name(), partition)
         if url is None or _same_worker(URL(url), URL(str(self.engine.app.conf.canonical_url))):
             return None  # this worker, or the assignment is not known yet: answer here
         return url
@@ -122,16 +123,6 @@ class EngineBackend:
         counters = orjson.loads(raw) if raw is not None else {}
         return kpi_result(counters, kpi_name, start, end)
 
-    async def endpoints_applied(self, partition: int, timeout: float = READ_YOUR_WRITES_TIMEOUT) -> bool:
-        """Wait until this worker applied every endpoint record acked on ``partition``;
-        True if that changed anything worth retrying for."""
-        consumer = await self._offsets()
-        tp = TopicPartition(self.engine.endpoints_topic.get_topic_name(), partition)
-        last = (await consumer.end_offsets([tp]))[tp] - 1
-        if last < 0 or await self._applied_before(consumer, tp, last):
-            return False
-        return await self.applied.wait_for(tp.topic, partition, last, timeout)
-
     # -- plumbing --------------------------------------------------------------------
     async def _send(self, topic: str, key: bytes, value: bytes | None) -> Any:
         future = await self.engine.app.producer.send(
@@ -142,14 +133,16 @@ class EngineBackend:
     async def _catch_up(self, key: str, topics: Sequence[Any]) -> None:
         """Wait until this worker applied every record acked on ``key``'s partitions."""
         consumer = await self._offsets()
-        for topic in topics:
-            tp = TopicPartition(topic.get_topic_name(), partition_of(key.encode(), self.settings.partitions))
-            last = (await consumer.end_offsets([tp]))[tp] - 1
+        partition = partition_of(key.encode(), self.settings.partitions)
+        tps = [TopicPartition(topic.get_topic_name(), partition) for topic in topics]
+        ends = await consumer.end_offsets(tps)  # one round trip for all of them
+        for tp in tps:
+            last = ends[tp] - 1
             if last >= 0 and not await self._applied_before(consumer, tp, last):
                 await self.applied.wait_for(tp.topic, tp.partition, last, READ_YOUR_WRITES_TIMEOUT)
 
     async def _applied_before(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> bool:
-        """Whether ``offset`` is applied: by this worker, or (before the group's committed
+        """Whether ``offset`` is applied: by this worker, or (before the ingest's committed
         offset) by whichever worker owned the partition before."""
         if self.applied.get(tp.topic, tp.partition) >= offset:
             return True
@@ -158,9 +151,9 @@ class EngineBackend:
 
     async def _offsets(self) -> AIOKafkaConsumer:
         if self._offsets_consumer is None:
-            # group id only to read the workers' committed offsets; it never joins the group
+            # group id only to read the ingest's committed offsets; it never joins the group
             consumer = AIOKafkaConsumer(bootstrap_servers=self.engine.bootstrap_servers,
-                                        group_id=self.settings.app_id, enable_auto_commit=False)
+                                        group_id=ingest_group(self.settings.app_id), enable_auto_commit=False)
             await consumer.start()
             self._offsets_consumer = consumer
         return self._offsets_consumer
@@ -174,6 +167,11 @@ def _schedule_send(engine: Engine, key: bytes | None, value: bytes) -> None:
     import asyncio
 
     topic = engine.dead_letter.get_topic_name()
-    asyncio.ensure_future(
-        engine.app.producer.send(topic, key, value, partition=None, timestamp=None, headers=None)
-    )
+
+    async def send() -> None:
+        try:
+            await (await engine.app.producer.send(topic, key, value, partition=None, timestamp=None, headers=None))
+        except Exception:  # noqa: BLE001 - logged: the reader loop must go on
+            log.exception("could not send a dead letter for a control record")
+
+    asyncio.ensure_future(send())

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # False on the embedded broker: its end offsets lag after batches from other producers,
     # so the stall watchdog also nudges partitions that look idle (engine.watchdog)
     broker_end_offsets_exact: bool = True
+    # the batch ingest's fetches (engine.ingest): how long the broker may hold a fetch for
+    # more data (latency when idle), and how much one partition may return at once
+    ingest_fetch_wait_ms: int = Field(default=20, ge=0, le=5000)
+    ingest_partition_fetch_bytes: int = Field(default=1024 * 1024, ge=1024)
     # how soon the group notices a dead worker and moves its partitions (Faust's default is 60)
     session_timeout_seconds: float = Field(default=30.0, ge=6.0)
     # a Timestamp further ahead of receive time than this is clamped (PRODUCT.md semantics 7)

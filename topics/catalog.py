@@ -61,7 +61,7 @@ DEAD_LETTER = TopicSpec(
     Partitioning.EVENTS, False,
 )
 CAMPAIGN_METRICS = TopicSpec(
-    "campaign-metrics", "CampaignId", "counter deltas of one source event (topics.wire.MetricDelta)",
+    "campaign-metrics", "CampaignId", "counter deltas of a batch of source events (topics.wire.MetricDelta)",
     Partitioning.EVENTS, False, internal=True, consumed_by_workers=True,
 )
 

@@ -90,9 +90,12 @@ class DeadLetter(_Wire):
     SourcePartition: int | None = None
     SourceOffset: int | None = None
     Key: str | None = None
-    # UTF-8 text when the bytes decode, else base64 with ValueEncoding "base64"
+    # UTF-8 text when the bytes decode, else base64 with ValueEncoding "base64"; only the
+    # first DEAD_LETTER_VALUE_LIMIT bytes of a larger record (ValueTruncated, ValueSize)
     Value: str | None
     ValueEncoding: Literal["utf-8", "base64"] = "utf-8"
+    ValueSize: int | None = None
+    ValueTruncated: bool = False
     ErrorClass: str
     Reason: str
     Field: str | None = None
@@ -103,11 +106,15 @@ class MetricRow(_Wire):
     TreatmentId: str
     Day: str
     Counts: dict[str, int]
+    # the source event's offset (rows of one delta come from one batch of events); absent:
+    # the delta's SourceOffset
+    SourceOffset: int | None = None
 
 
 class MetricDelta(_Wire):
-    """Counter deltas one source event implies for one campaign: applied once per source
-    position, so a replayed event never counts twice."""
+    """Counter deltas the source events of one partition imply for one campaign, each row
+    applied once per source position, so a replayed event never counts twice. SourceOffset
+    is the highest source offset among the rows."""
 
     ApplicationId: str
     CampaignId: str

@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from engine.app import endpoint_key
+from engine.ingest import ingest_group
 from engine.launcher import Deployment
 from engine.scenario import app_event
 from rules.caps import EndpointCaps
@@ -158,10 +159,10 @@ class Workload:
         return sum(asyncio.run(end_offsets(self.deployment.bootstrap, self.topic("pinpoint-events"))).values())
 
     def caught_up(self) -> bool:
-        """The group has committed every published event (outputs are flushed before a commit)."""
+        """The ingest has committed every published event (outputs are flushed before a commit)."""
         topic = self.topic("events")
         ends = asyncio.run(end_offsets(self.deployment.bootstrap, topic))
-        done = asyncio.run(committed(self.deployment.bootstrap, self.deployment.app_id, topic))
+        done = asyncio.run(committed(self.deployment.bootstrap, ingest_group(self.deployment.app_id), topic))
         return all(done.get(p, 0) >= end for p, end in ends.items())
 
     def wait_processed(self, count: int, timeout: float, poll: float = 0.5) -> float:
@@ -175,7 +176,7 @@ class Workload:
 
     def wait_caught_up(self, timeout: float, alive: Callable[[], bool] | None = None,
                        stalled_after: float = 120.0) -> float:
-        """Block until the group committed every event; fails early (with the events that
+        """Block until the ingest committed every event; fails early (with the events that
         were never processed) when neither processing nor commits move for ``stalled_after``."""
         t0 = time.monotonic()
         last, moved = None, time.monotonic()
@@ -183,7 +184,7 @@ class Workload:
             if alive is not None and not alive():
                 raise AssertionError("a worker died before the run was processed")
             progress = (self.processed(), sum(asyncio.run(committed(
-                self.deployment.bootstrap, self.deployment.app_id, self.topic("events"))).values()))
+                self.deployment.bootstrap, ingest_group(self.deployment.app_id), self.topic("events"))).values()))
             if progress != last:
                 last, moved = progress, time.monotonic()
             elif time.monotonic() - moved > stalled_after:
