@@ -51,7 +51,8 @@ def dead_letter_for(
     reason, field = describe_error(exc)
     truncated = value is not None and len(value) > DEAD_LETTER_VALUE_LIMIT
     text, encoding = original_bytes(value[:DEAD_LETTER_VALUE_LIMIT] if truncated and value is not None else value)
-    key_text, _ = original_bytes(key[: DEAD_LETTER_VALUE_LIMIT // 4] if key is not None else None)
+    key = key[: DEAD_LETTER_VALUE_LIMIT // 4] if key is not None else None
+    key_text, _ = original_bytes(key)
     record = DeadLetter(
         SourceTopic=topic,
         SourcePartition=partition,

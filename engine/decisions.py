@@ -39,7 +39,7 @@ _NO_CAPS = EndpointCaps()
 
 class UnknownEndpoint(EventError):
     """The event's endpoint is not in the endpoints table (yet: the caller may wait for the
-    endpoints agent of the same partition to catch up, then try once more)."""
+    ingest to apply the endpoints partition first, for a few seconds)."""
 
 
 class EndpointCache:
@@ -127,7 +127,9 @@ class EventProcessor:
 
         base = caps if caps is not None else _NO_CAPS
         if base.has_applied(source):
-            # a replay after a crash: re-emit what was decided, change nothing
+            # a replay after a crash: re-emit what was decided, change nothing (but send the
+            # state again, its changelog record may have been lost in the crash)
+            tables.caps.touch(key, partition)
             decision = decide(index, endpoint, caps, event, received, source=source, max_skew=self.max_skew)
             deltas = decision_deltas(decision) if decision is not None else ()
         else:

@@ -11,7 +11,9 @@ from engine.app import endpoint_key
 from engine.tables import StagedTable
 from rules.models import Endpoint, PublicEndpoint
 from rules.models.parse import parse_resource
+from rules.errors import EventError
 from rules.profiles import merge_endpoint
+from rules.quotas import endpoint_quota_problem
 from topics.wire import ENDPOINT_RECORD
 
 __all__ = ["apply_endpoint_record", "upsert_endpoint", "iso_millis"]
@@ -40,9 +42,14 @@ def upsert_endpoint(
         stored, request, application_id=app_id, endpoint_id=endpoint_id, now_iso=now_iso,
         imported_segments=imported_segments,
     )
+    problem = endpoint_quota_problem(request) or endpoint_quota_problem(merged)
+    if problem is not None:
+        raise EventError("Endpoint", problem)
     parse_resource(Endpoint, merged, resource_id=endpoint_id, kind="endpoint")  # never store junk
     if merged != stored:
         endpoints.set(key, orjson.dumps(merged), partition)
+    else:
+        endpoints.touch(key, partition)  # maybe a replay whose changelog record was lost
     return merged
 
 

@@ -1,7 +1,7 @@
 """Campaign counters (decisions, displays, unique displays, clicks, dismissals) and KPIs.
 
 Counter deltas arrive on the internal ``campaign-metrics`` topic keyed by campaign id; the
-metrics agent sums them per (day, treatment) in a table keyed by campaign, skipping a delta
+ingest sums them per (day, treatment) in a table keyed by campaign, skipping a delta
 whose source offset it has already applied (at-least-once replays never count twice).
 In-app KPI names are not documented by Pinpoint (reference §11); ours follow its naming:
 ``inapp-<counter>`` and ``inapp-<counter>-grouped-by-date``.
@@ -19,7 +19,6 @@ from topics.wire import METRIC_DELTA
 
 __all__ = ["COUNTERS", "KPI_NAMES", "UnknownKpi", "apply_metric_delta", "kpi_result"]
 
-# counter name -> the ResultRowValue key it is reported under
 # counter (rules.metrics.COUNTERS) -> the ResultRowValue key it is reported under
 COUNTERS: dict[str, str] = {
     "decisions": "Decisions",
@@ -50,7 +49,8 @@ def apply_metric_delta(metrics: StagedTable, partition: int, raw: bytes | None) 
     source = str(delta.SourcePartition)
     applied = counters["Applied"].get(source, -1)
     if applied >= delta.SourceOffset:
-        return  # a replay of deltas already counted
+        metrics.touch(key, partition)  # a replay: counted, but its changelog record may be lost
+        return
     for row in delta.Rows:
         if (row.SourceOffset if row.SourceOffset is not None else delta.SourceOffset) <= applied:
             continue  # this event was counted before a crash; the rest of the batch was not

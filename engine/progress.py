@@ -1,4 +1,4 @@
-"""Where each partition's agent has got to, so readers can wait for writes acked before them."""
+"""Where the ingest has got to on each input partition, so readers can wait for writes acked before them."""
 
 from __future__ import annotations
 

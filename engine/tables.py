@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["StagedTable", "Tables"]
+__all__ = ["MAX_STATE_BYTES", "StagedTable", "StateTooLarge", "Tables"]
+
+# a value must fit one changelog record under the producer's 1 MB request limit
+MAX_STATE_BYTES = 512 * 1024
+
+
+class StateTooLarge(ValueError):
+    """A table value over MAX_STATE_BYTES: the record that made it goes to the dead letters."""
 
 
 class StagedTable:
@@ -36,6 +43,8 @@ class StagedTable:
         # a copy sized to the value: orjson's output can carry a much larger buffer, which
         # the memory store would keep alive for every key (RSS ~10x the state)
         value = bytes(memoryview(value))
+        if len(value) > MAX_STATE_BYTES:
+            raise StateTooLarge(f"the stored state would be {len(value)} bytes (at most {MAX_STATE_BYTES})")
         db_for_partition = getattr(self._store, "_db_for_partition", None)
         if db_for_partition is not None:
             # Faust's RocksDB store keeps one database per partition and finds it from the
@@ -45,6 +54,13 @@ class StagedTable:
         else:
             self._store[key] = value
         self._dirty[key] = partition
+
+    def touch(self, key: bytes, partition: int) -> None:
+        """Send the stored value again at the next flush: a replayed record changes nothing,
+        but the changelog record of its first pass may have been lost in the crash (the
+        store, RocksDB above all, can be ahead of the changelog)."""
+        if self._store.get(key) is not None:
+            self._dirty[key] = partition
 
     def delete(self, key: bytes, partition: int) -> None:
         if self._store.get(key) is None:

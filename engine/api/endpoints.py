@@ -20,6 +20,7 @@ from engine.api.wire import iso_timestamp, parse_timestamp
 from engine.kpis import KPI_NAMES
 from rules.errors import describe
 from rules.models import EndpointBatchRequest, EndpointRequest
+from rules.quotas import endpoint_quota_problem
 from topics.wire import EndpointRecord
 
 __all__ = [
@@ -35,33 +36,10 @@ __all__ = [
 ]
 
 MAX_BATCH_ITEMS = 100  # reference §6.1
-# endpoint quotas (reference §6.1)
-MAX_ENDPOINT_BYTES = 15 * 1024
-MAX_ATTRIBUTE_NAME = 50
-MAX_ATTRIBUTE_VALUE = 100
-MAX_ATTRIBUTE_VALUES = 50
 # In-app KPIs (reference §11, U13), defined once where the engine computes them:
 # inapp-{decisions,displays,unique-displays,clicks,dismissals}[-grouped-by-date]
 CAMPAIGN_KPI_NAMES = KPI_NAMES
 DEFAULT_KPI_RANGE = timedelta(days=7)
-
-
-def endpoint_quota_problem(endpoint: dict[str, Any]) -> str | None:
-    """Why endpoint data breaks Pinpoint's endpoint quotas (reference §6.1), or None."""
-    if len(orjson.dumps(endpoint)) > MAX_ENDPOINT_BYTES:
-        return f"an endpoint may hold at most {MAX_ENDPOINT_BYTES} bytes"
-    user = endpoint.get("User") or {}
-    for field, attributes in (("Attributes", endpoint.get("Attributes")), ("User.UserAttributes", user.get("UserAttributes"))):
-        for name, values in (attributes or {}).items():
-            if len(name) > MAX_ATTRIBUTE_NAME:
-                return f"{field}: attribute names are at most {MAX_ATTRIBUTE_NAME} characters"
-            if len(values) > MAX_ATTRIBUTE_VALUES:
-                return f"{field}.{name}: at most {MAX_ATTRIBUTE_VALUES} values"
-            if any(len(value) > MAX_ATTRIBUTE_VALUE for value in values):
-                return f"{field}.{name}: values are at most {MAX_ATTRIBUTE_VALUE} characters"
-    if any(len(name) > MAX_ATTRIBUTE_NAME for name in endpoint.get("Metrics") or {}):
-        return f"Metrics: names are at most {MAX_ATTRIBUTE_NAME} characters"
-    return None
 
 
 def endpoint_record(

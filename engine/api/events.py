@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from engine.api.context import Call
 from engine.api.errors import BadRequest
-from engine.api.endpoints import endpoint_quota_problem, endpoint_record
+from engine.api.endpoints import endpoint_record
+from rules.quotas import endpoint_quota_problem
 from engine.api.validation import require_app
 from rules.errors import describe
 from rules.models import Event, PublicEndpoint

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from engine.api.endpoints import endpoint_quota_problem
+from rules.quotas import endpoint_quota_problem
 from rules.errors import describe
 from rules.models import EndpointBatchItem, EndpointDemographic, EndpointLocation, EndpointUser
 from topics.wire import ResourceId
