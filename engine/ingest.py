@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 # an event whose endpoint is not applied yet waits this long for the endpoints partition
 # (UpdateEndpoint answers 202 before the upsert is applied) before it is dead-lettered
 UNKNOWN_ENDPOINT_GRACE = 3.0
+# idle partitions' offsets are committed again this often (see Ingest._commit)
+OFFSETS_REFRESH = 600.0
 
 
 def ingest_group(app_id: str) -> str:
@@ -110,12 +112,16 @@ class Ingest:
         self._uncommitted = 0
         self._last_commit = time.monotonic()
         self._deferred: dict[TopicPartition, tuple[int, float]] = {}
+        self._stopping = False
         self.processed = 0
         self.dead_lettered = 0
 
     # -- lifecycle ------------------------------------------------------------------
     def connect_rebalance_signals(self) -> None:
         self.engine.app.on_partitions_revoked.connect(self._on_partitions_revoked)
+        # on a graceful stop Faust sends this before its producer and consumer stop (its
+        # tasks are cancelled only afterwards): the last commit must happen here
+        self.engine.app.on_before_shutdown.connect(self._on_shutdown)
 
     async def run(self) -> None:
         await self.control.ready.wait()
@@ -145,15 +151,22 @@ class Ingest:
                         await self._maybe_commit()
                     except OutputLost as exc:
                         log.error("%s; reading the uncommitted records again", exc)
+                        self._next.clear()  # nothing past the last commit may be committed now
                         self._partitions = None
         finally:
-            try:
-                async with self._lock:
-                    await asyncio.wait_for(self._commit(), timeout=10)
-            except Exception:  # noqa: BLE001 - best effort on the way out: replays are idempotent
-                log.warning("final commit of the ingest failed; the next owner replays from the last one")
+            if not self._stopping:  # else committed already, before Faust's producer stopped
+                try:
+                    async with self._lock:
+                        await asyncio.wait_for(self._commit(), timeout=10)
+                except Exception:  # noqa: BLE001 - best effort on the way out: replays are idempotent
+                    log.warning("final commit of the ingest failed; the next owner replays from the last one")
             self._consumer = None
             await consumer.stop()
+
+    async def _on_shutdown(self, sender: Any, **_: Any) -> None:
+        self._stopping = True
+        await self._on_partitions_revoked(sender, None)
+        log.info("ingest stopped; offsets committed")
 
     async def _on_partitions_revoked(self, sender: Any, revoked: Any, **_: Any) -> None:
         """Before the group rejoins: finish the batch in hand, flush and commit."""
@@ -163,6 +176,8 @@ class Ingest:
                 await self._commit()
             except Exception:  # noqa: BLE001 - the next owner replays from the last commit
                 log.exception("commit on revocation failed")
+            # the partitions may belong to another worker from now on: never commit them again
+            self._next.clear()
 
     # -- assignment ---------------------------------------------------------------------
     def _owned(self) -> frozenset[tuple[str, int]]:
@@ -178,7 +193,7 @@ class Ingest:
     async def _assigned(self) -> bool:
         """Whether to read now; (re)assigns the ingest consumer after a rebalance."""
         app = self.engine.app
-        if app.rebalancing or not app.tables.recovery.completed.is_set():
+        if self._stopping or app.rebalancing or not app.tables.recovery.completed.is_set():
             return False
         owned = self._owned()
         if owned == self._partitions:
@@ -293,8 +308,9 @@ class Ingest:
 
     # -- commits --------------------------------------------------------------------------
     async def _maybe_commit(self) -> None:
-        if self._uncommitted and (self._uncommitted >= 20 * self._max_batch
-                                  or time.monotonic() - self._last_commit >= self._commit_interval):
+        since = time.monotonic() - self._last_commit
+        if (self._uncommitted and (self._uncommitted >= 20 * self._max_batch or since >= self._commit_interval)
+                or since >= OFFSETS_REFRESH):
             await self._commit()
 
     async def _commit(self) -> None:
@@ -304,7 +320,9 @@ class Ingest:
             return
         self.tables.flush()
         await self.outbox.flush()
-        offsets = {tp: offset for tp, offset in self._next.items() if offset != self._committed.get(tp)}
+        # every position, changed or not: the group never has members, and Kafka expires the
+        # offsets of such a group per partition, counting from that partition's last commit
+        offsets = dict(self._next)
         if offsets:
             await consumer.commit(offsets)
             self._committed.update(offsets)

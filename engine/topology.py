@@ -51,6 +51,8 @@ async def ensure_topics(settings: Settings, bootstrap_servers: str) -> None:
         consumed = [full_name(settings.topic_prefix, s) for s in TOPICS if s.consumed_by_workers]
         await _seed_committed_offsets(bootstrap_servers, settings.app_id, [n for n in consumed if n in created],
                                       settings.partitions)
+        ingested = [full_name(settings.topic_prefix, s) for s in TOPICS if s.ingested]
+        await _seed_ingest_offsets(bootstrap_servers, settings.app_id, ingested, settings.partitions)
     finally:
         await admin.close()
 
@@ -78,6 +80,33 @@ async def _seed_committed_offsets(bootstrap_servers: str, group_id: str, topics:
             await consumer.commit(missing)
     finally:
         await consumer.stop()
+
+
+async def _seed_ingest_offsets(bootstrap_servers: str, app_id: str, topics: list[str], partitions: int) -> None:
+    """Give the ingest group a committed offset on every input partition that has none: the
+    Faust group's (a deployment upgraded from the engine that read its inputs with Faust
+    agents goes on where it stopped), else 0."""
+    from engine.ingest import ingest_group
+
+    tps = [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
+    ingest = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=ingest_group(app_id),
+                              enable_auto_commit=False)
+    await ingest.start()
+    try:
+        ingest.assign(tps)
+        missing = [tp for tp in tps if await ingest.committed(tp) is None]
+        if not missing:
+            return
+        previous = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=app_id, enable_auto_commit=False)
+        await previous.start()
+        try:
+            previous.assign(missing)
+            seeds = {tp: (await previous.committed(tp)) or 0 for tp in missing}
+        finally:
+            await previous.stop()
+        await ingest.commit(seeds)
+    finally:
+        await ingest.stop()
 
 
 async def _check_partitions(admin: AIOKafkaAdminClient, settings: Settings) -> None:

@@ -31,8 +31,10 @@ class TopicSpec:
     partitioning: Partitioning
     compacted: bool
     internal: bool = False
-    # read by the workers' agents in their consumer group (so it needs committed offsets)
+    # read by the workers' Faust agents in their consumer group (so it needs committed offsets)
     consumed_by_workers: bool = False
+    # read by the workers' batch ingest (engine.ingest), committed under "<app id>-ingest"
+    ingested: bool = False
 
     def partitions(self, events_partitions: int) -> int:
         return events_partitions if self.partitioning is Partitioning.EVENTS else 1
@@ -40,11 +42,11 @@ class TopicSpec:
 
 EVENTS = TopicSpec(
     "events", "EndpointId", "one app event (topics.wire.AppEvent)", Partitioning.EVENTS, False,
-    consumed_by_workers=True,
+    ingested=True,
 )
 ENDPOINTS = TopicSpec(
     "endpoints", "EndpointId", "endpoint profile upsert or delete (topics.wire.EndpointRecord)",
-    Partitioning.EVENTS, True, consumed_by_workers=True,
+    Partitioning.EVENTS, True, ingested=True,
 )
 APPS = TopicSpec("apps", "ApplicationId", "application + settings (topics.control)", Partitioning.SINGLE, True)
 SEGMENTS = TopicSpec("segments", "ApplicationId/SegmentId", "segment versions (topics.control)", Partitioning.SINGLE, True)
@@ -62,7 +64,7 @@ DEAD_LETTER = TopicSpec(
 )
 CAMPAIGN_METRICS = TopicSpec(
     "campaign-metrics", "CampaignId", "counter deltas of a batch of source events (topics.wire.MetricDelta)",
-    Partitioning.EVENTS, False, internal=True, consumed_by_workers=True,
+    Partitioning.EVENTS, False, internal=True, ingested=True,
 )
 
 TOPICS: tuple[TopicSpec, ...] = (
