@@ -53,17 +53,25 @@ async def partitions_of(bootstrap: str, topic: str, timeout: float = 30.0) -> li
 
 
 async def publish(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes | None]],
-                  *, one_per_batch: bool = False, max_request_size: int = 1048576) -> list[tuple[int, int]]:
+                  *, one_per_batch: bool = False, max_request_size: int = 1048576,
+                  rate: float | None = None) -> list[tuple[int, int]]:
     """Publish ``(key, value)`` records in order; their (partition, offset).
 
     ``one_per_batch``: the embedded Tansu broker reports a wrong end offset after a
-    multi-record batch (README), and the completion checks here read end offsets."""
+    multi-record batch (README), and the completion checks here read end offsets.
+    ``rate``: at most that many records a second (a run that lasts)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0 if one_per_batch else 20,
                                 max_batch_size=1 if one_per_batch else 262144,
                                 max_request_size=max_request_size, request_timeout_ms=60000)
     await producer.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
-        futures = [await producer.send(topic, value, key=key) for key, value in records]
+        futures = []
+        for n, (key, value) in enumerate(records):
+            if rate is not None and n % 50 == 0:
+                await asyncio.sleep(max(0.0, started + n / rate - loop.time()))
+            futures.append(await producer.send(topic, value, key=key))
         await producer.flush()
         landed = [await future for future in futures]
     finally:

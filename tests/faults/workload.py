@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -143,12 +144,19 @@ class Workload:
         self.expected, self.expected_caps = replay(self.index, self.endpoints, self.events)
         assert self.expected, "the workload must trigger decisions"
 
-    def publish(self, events: list[dict[str, Any]] | None = None) -> None:
+    def publish(self, events: list[dict[str, Any]] | None = None, rate: float | None = None) -> None:
+        """Publish the events (all of them by default), at most ``rate`` a second."""
         batch = self.events if events is None else events
         landed = asyncio.run(publish(self.deployment.bootstrap, self.topic("events"),
                                      ((e["EndpointId"].encode(), orjson.dumps(e)) for e in batch),
-                                     one_per_batch=self.deployment.embedded_broker))
+                                     one_per_batch=self.deployment.embedded_broker, rate=rate))
         self.positions.update((e["EventId"], position) for e, position in zip(batch, landed))
+
+    def publish_in_background(self, rate: float) -> threading.Thread:
+        """Publish every event at ``rate`` a second from a thread; join it before verifying."""
+        thread = threading.Thread(target=self.publish, kwargs={"rate": rate}, name="publisher", daemon=True)
+        thread.start()
+        return thread
 
     # -- watching the run ---------------------------------------------------------------
     def topic(self, name: str) -> str:
@@ -314,7 +322,7 @@ class Workload:
                     StartTime=now - timedelta(days=2), EndTime=now + timedelta(days=1))
                 rows = response["CampaignDateRangeKpiResponse"]["KpiResult"]["Rows"]
                 got[name] = int(sum(float(v["Value"]) for row in rows for v in row["Values"]))
-                # the metrics agent may still be summing the last deltas: never more, then equal
+                # the ingest may still be summing the last deltas: never more, then equal
                 assert got[name] <= want[campaign_id], f"{name}: KPI {got[name]} over the replay's {want[campaign_id]}"
                 if got[name] == want[campaign_id] or time.monotonic() > deadline:
                     break
