@@ -100,6 +100,7 @@ class EventProcessor:
         self.decisions_topic = engine.decisions.get_topic_name()
         self.pinpoint_topic = engine.pinpoint_events.get_topic_name()
         self.metrics = MetricBatch()
+        self.decisions = 0
 
     def process(self, record: Any) -> list[Output]:
         """Decide one event record (aiokafka ``ConsumerRecord``); counter deltas go to
@@ -145,6 +146,7 @@ class EventProcessor:
         endpoint_id_key = event.endpoint_id.encode()
         outputs: list[Output] = []
         if decision is not None:
+            self.decisions += 1
             outputs.append((self.decisions_topic, endpoint_id_key, orjson.dumps(decision.to_wire())))
         outputs.append((self.pinpoint_topic, endpoint_id_key, _pinpoint_record(event, decision)))
         if deltas:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 # an event whose endpoint is not applied yet waits this long for the endpoints partition
 # (UpdateEndpoint answers 202 before the upsert is applied) before it is dead-lettered
 UNKNOWN_ENDPOINT_GRACE = 3.0
+# records processed between two chances for other tasks (API requests) to run
+YIELD_EVERY = 200
 # idle partitions' offsets are committed again this often (see Ingest._commit)
 OFFSETS_REFRESH = 600.0
 
@@ -113,8 +116,11 @@ class Ingest:
         self._last_commit = time.monotonic()
         self._deferred: dict[TopicPartition, tuple[int, float]] = {}
         self._stopping = False
-        self.processed = 0
-        self.dead_lettered = 0
+        # what engine.telemetry reports
+        self.records: Counter[str] = Counter()
+        self.dead_letters: Counter[str] = Counter()
+        self.commits = 0
+        self.batch_seconds = 0.0
 
     # -- lifecycle ------------------------------------------------------------------
     def connect_rebalance_signals(self) -> None:
@@ -138,21 +144,17 @@ class Ingest:
         self._consumer = consumer
         try:
             while True:
-                if not await self._assigned():
-                    await asyncio.sleep(0.05)
-                    continue
-                partitions = self._partitions
-                batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
-                async with self._lock:
-                    if self._partitions is not partitions:
-                        continue  # revoked or reassigned meanwhile: positions were reset
-                    try:
-                        await self._process(batches)
-                        await self._maybe_commit()
-                    except OutputLost as exc:
-                        log.error("%s; reading the uncommitted records again", exc)
+                try:
+                    await self._step(consumer)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - never let the ingest die: start over
+                    log.error("ingest: %r; reading again from the last commit", exc,
+                              exc_info=not isinstance(exc, OutputLost))
+                    async with self._lock:
                         self._next.clear()  # nothing past the last commit may be committed now
                         self._partitions = None
+                    await asyncio.sleep(1.0)
         finally:
             if not self._stopping:  # else committed already, before Faust's producer stopped
                 try:
@@ -162,6 +164,19 @@ class Ingest:
                     log.warning("final commit of the ingest failed; the next owner replays from the last one")
             self._consumer = None
             await consumer.stop()
+
+    async def _step(self, consumer: AIOKafkaConsumer) -> None:
+        """One fetch, processed; a commit when it is due."""
+        if not await self._assigned():
+            await asyncio.sleep(0.05)
+            return
+        partitions = self._partitions
+        batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
+        async with self._lock:
+            if self._partitions is not partitions:
+                return  # revoked or reassigned meanwhile: positions were reset
+            await self._process(batches)
+            await self._maybe_commit()
 
     async def _on_shutdown(self, sender: Any, **_: Any) -> None:
         self._stopping = True
@@ -215,13 +230,35 @@ class Ingest:
                     self._next[tp] = committed
             self._committed = dict(self._next)
             self._deferred.clear()
+            for tp, next_offset in self._next.items():
+                # what the previous owner committed counts as applied for read-your-writes
+                await self.applied.mark(tp.topic, tp.partition, next_offset - 1)
             self._partitions = owned
             log.info("ingest reading %d partitions: %s", len(tps),
                      ", ".join(f"{tp.topic}[{tp.partition}]@{self._next[tp]}" for tp in tps))
         return bool(owned)
 
     # -- processing ---------------------------------------------------------------------
+    def progress(self) -> dict[tuple[str, int], tuple[int, int | None]]:
+        """(topic, partition) -> (next offset to process, records behind the high watermark
+        last fetched, None before the first fetch) for every owned input partition."""
+        consumer = self._consumer
+        found: dict[tuple[str, int], tuple[int, int | None]] = {}
+        for tp, next_offset in list(self._next.items()):
+            highwater = consumer.highwater(tp) if consumer is not None else None
+            found[(tp.topic, tp.partition)] = (next_offset, None if highwater is None else max(0, highwater - next_offset))
+        return found
+
     async def _process(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        if not any(batches.values()):
+            return
+        started = time.perf_counter()
+        try:
+            await self._process_batches(batches)
+        finally:
+            self.batch_seconds += time.perf_counter() - started
+
+    async def _process_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         order = {self._endpoints_topic: 0, self._events_topic: 1, self._metrics_topic: 2}
         for tp in sorted(batches, key=lambda tp: (order.get(tp.topic, 3), tp.partition)):
             records = batches[tp]
@@ -238,13 +275,15 @@ class Ingest:
             if done:
                 self._next[tp] = done[-1].offset + 1
                 self._uncommitted += len(done)
-                self.processed += len(done)
+                self.records[tp.topic] += len(done)
                 await self.applied.mark(tp.topic, tp.partition, done[-1].offset)
         for key, value in self.events.metrics.drain():
             await self.outbox.send(self._metrics_topic, key, value)
 
     async def _each(self, records: list[ConsumerRecord], apply: Callable[[ConsumerRecord], None]) -> list[ConsumerRecord]:
-        for record in records:
+        for n, record in enumerate(records):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let API requests in between
             try:
                 apply(record)
             except Exception as exc:  # noqa: BLE001 - bad input goes to the dead-letter topic
@@ -256,6 +295,8 @@ class Ingest:
         on its way through the endpoints partition."""
         processor = self.events
         for n, record in enumerate(records):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let API requests in between
             try:
                 outputs = processor.process(record)
             except UnknownEndpoint as exc:
@@ -300,7 +341,7 @@ class Ingest:
     async def _dead_letter(self, record: ConsumerRecord, exc: BaseException) -> None:
         key, value = dead_letter_for(exc, topic=record.topic, partition=record.partition,
                                      offset=record.offset, key=record.key, value=record.value)
-        self.dead_lettered += 1
+        self.dead_letters[record.topic] += 1
         try:
             await self.outbox.send(self._dead_letter_topic, key, value)
         except Exception:  # noqa: BLE001 - never let a dead letter stop the ingest
@@ -326,6 +367,7 @@ class Ingest:
         if offsets:
             await consumer.commit(offsets)
             self._committed.update(offsets)
+            self.commits += 1
         self._uncommitted = 0
         self._last_commit = time.monotonic()
 

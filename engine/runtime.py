@@ -20,6 +20,7 @@ from engine.control import ControlPlane
 from engine.indexing import compile_state
 from engine.service import EngineBackend
 from engine.settings import Settings
+from engine.telemetry import mount_metrics
 from engine.topology import ensure_topics
 from engine.watchdog import StallWatchdog
 
@@ -57,7 +58,7 @@ def run_worker(settings: Settings, bootstrap_servers: str, *, announce: Callable
     )
     backend = EngineBackend(engine, control)
     control._on_reject = backend.reject_control_record  # noqa: SLF001 - wired once here
-    register_agents(engine, control, backend)
+    ingest = register_agents(engine, control, backend)
 
     if settings.forward_endpoint_url:
         # the forwarder is the one agent on Faust's own consumer (engine.ingest reads the rest)
@@ -78,6 +79,7 @@ def run_worker(settings: Settings, bootstrap_servers: str, *, announce: Callable
     from engine.api import mount
 
     mount(engine.app.web.web_app, backend, settings)
+    mount_metrics(engine.app.web.web_app, ingest)
 
     base_url = f"http://{settings.web_host}:{settings.web_port}"
 

@@ -21,6 +21,7 @@ from engine.app import Engine, endpoint_key
 from engine.control import ControlPlane
 from engine.deadletter import dead_letter_for
 from engine.ingest import ingest_group
+from engine.offsets import EndOffsets
 from engine.partitioning import owner_of, partition_of
 from engine.progress import AppliedOffsets
 from engine.settings import Settings
@@ -43,6 +44,7 @@ class EngineBackend:
         self.settings: Settings = engine.settings
         self.applied = AppliedOffsets()
         self._offsets_consumer: AIOKafkaConsumer | None = None
+        self._end_offsets: EndOffsets | None = None
 
     # -- control plane ---------------------------------------------------------------
     def control_record(self, kind: str, key: str) -> ControlRecord | None:
@@ -135,7 +137,8 @@ class EngineBackend:
         consumer = await self._offsets()
         partition = partition_of(key.encode(), self.settings.partitions)
         tps = [TopicPartition(topic.get_topic_name(), partition) for topic in topics]
-        ends = await consumer.end_offsets(tps)  # one round trip for all of them
+        assert self._end_offsets is not None
+        ends = await self._end_offsets.get(tps)  # shared with concurrent readers
         for tp in tps:
             last = ends[tp] - 1
             if last >= 0 and not await self._applied_before(consumer, tp, last):
@@ -156,6 +159,7 @@ class EngineBackend:
                                         group_id=ingest_group(self.settings.app_id), enable_auto_commit=False)
             await consumer.start()
             self._offsets_consumer = consumer
+            self._end_offsets = EndOffsets(consumer.end_offsets)
         return self._offsets_consumer
 
 

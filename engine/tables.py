@@ -93,6 +93,10 @@ class Tables:
         self.caps = StagedTable(caps)
         self.metrics = StagedTable(metrics)
 
+    @property
+    def changelog_records(self) -> int:
+        return self.endpoints.changelog_records + self.caps.changelog_records + self.metrics.changelog_records
+
     def flush(self) -> int:
         """Queue the changelog records of every changed key; returns how many."""
         pending = self.endpoints.pending + self.caps.pending + self.metrics.pending

@@ -8,13 +8,14 @@ when the group grows, and all of it to the newcomer when the first one goes.
 
 from __future__ import annotations
 
-import asyncio
 import os
+import re
 import time
+import urllib.request
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+
+from engine.launcher import WorkerProcess
 
 from tests.faults.workload import Workload
 from tests.integration.engine_helpers import crash_lines
@@ -29,39 +30,33 @@ RATE = float(os.environ.get("INAPP_FAULTS_REBALANCE_RATE", "1000"))
 EMBEDDED_RATE = 250.0
 
 
-async def _assignment(bootstrap: str, group: str, topic: str) -> list[list[int]]:
-    """Per group member, the partitions of ``topic`` the group's last sync gave it."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
-    owned = []
-    for response in described:
-        for group_description in response.groups:
-            for member in group_description[5]:
-                raw = member[-1]  # member_assignment, the last field in every version
-                decoded = ConsumerProtocolMemberAssignment.decode(raw) if raw else None
-                owned.append(sorted(p for t, parts in (decoded.assignment if decoded else []) if t == topic
-                                    for p in parts))
-    return owned
+def _owned(worker: WorkerProcess, topic: str) -> set[int]:
+    """Partitions of ``topic`` the worker's ingest reads now (its /metrics page)."""
+    page = urllib.request.urlopen(f"{worker.base_url}/metrics", timeout=5).read().decode()
+    found = set()
+    for line in page.splitlines():
+        if line.startswith("inapp_ingest_position{"):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+            if labels.get("topic") == topic:
+                found.add(int(labels["partition"]))
+    return found
 
 
-def _wait_assignment(workload: Workload, members: int, timeout: float = 180.0) -> tuple[float, list[list[int]]]:
-    """Until the group has ``members`` members, each owning partitions, all of them assigned;
-    (seconds, partitions per member). Workers own the partitions of the tables (the inputs
-    are co-partitioned with them and read by each worker's ingest)."""
+def _wait_assignment(workload: Workload, members: list[WorkerProcess],
+                     timeout: float = 180.0) -> tuple[float, list[list[int]]]:
+    """Until each of ``members`` reads some events partitions, together all of them, none
+    twice; (seconds, partitions per member)."""
     deployment = workload.deployment
+    topic = workload.topic("events")
     t0 = time.monotonic()
     while True:
-        owned = asyncio.run(_assignment(deployment.bootstrap, deployment.app_id,
-                                        f"{deployment.app_id}-endpoints-changelog"))
-        if len(owned) == members and all(owned) and sum(map(len, owned)) == deployment.partitions:
+        owned = [sorted(_owned(worker, topic)) for worker in members]
+        every = [p for parts in owned for p in parts]
+        if all(owned) and sorted(every) == list(range(deployment.partitions)):
             return time.monotonic() - t0, owned
         if time.monotonic() - t0 > timeout:
-            raise TimeoutError(f"no {members}-member assignment in {timeout:.0f}s: {owned}")
-        time.sleep(0.5)
+            raise TimeoutError(f"no {len(members)}-member assignment in {timeout:.0f}s: {owned}")
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("leaving", ["sigterm", "sigkill"])
@@ -81,7 +76,7 @@ def test_a_worker_joins_then_one_leaves_mid_run_and_results_stay_exact(
     workload.wait_processed(total // 4, timeout=600)
     joined_at = workload.processed()
     second = workers.start(deployment)
-    join_seconds, split = _wait_assignment(workload, 2)
+    join_seconds, split = _wait_assignment(workload, [first, second])
     # both work for a while: the second must take over partitions and their state
     workload.wait_processed(min(total - 1, joined_at + total // 4), timeout=600)
     left_at = workload.processed()
@@ -90,7 +85,7 @@ def test_a_worker_joins_then_one_leaves_mid_run_and_results_stay_exact(
         first.stop()
     else:
         first.kill()
-    leave_seconds, _ = _wait_assignment(workload, 1)
+    leave_seconds, _ = _wait_assignment(workload, [second])
     publisher.join(timeout=600)
     assert not publisher.is_alive(), "publishing did not end"
     workload.wait_caught_up(timeout=600, alive=lambda: second.alive)
