@@ -80,6 +80,13 @@ class Outbox:
         self._pending.append(future)
         self.sent += 1
 
+    async def send_to(self, topic: str, partition: int, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
+        """Queue one record for a given partition (a changelog record); its future."""
+        future: asyncio.Future[Any] = await self._producer.send(
+            topic, key, value, partition=partition, timestamp=None, headers=None)
+        self._pending.append(future)
+        return future
+
     async def flush(self) -> None:
         """Wait until every queued record (outputs and changelogs) is acknowledged."""
         await self._producer.flush()
@@ -279,6 +286,8 @@ class Ingest:
                 await self.applied.mark(tp.topic, tp.partition, done[-1].offset)
         for key, value in self.events.metrics.drain():
             await self.outbox.send(self._metrics_topic, key, value)
+        # changelog records go out with the batch's outputs, not in a burst at the commit
+        await self.tables.flush(self.outbox.send_to)
 
     async def _each(self, records: list[ConsumerRecord], apply: Callable[[ConsumerRecord], None]) -> list[ConsumerRecord]:
         for n, record in enumerate(records):
@@ -359,7 +368,7 @@ class Ingest:
         consumer = self._consumer
         if consumer is None:
             return
-        self.tables.flush()
+        await self.tables.flush(self.outbox.send_to)
         await self.outbox.flush()
         # every position, changed or not: the group never has members, and Kafka expires the
         # offsets of such a group per partition, counting from that partition's last commit

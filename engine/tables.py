@@ -4,16 +4,25 @@ Faust's ``table[key] = value`` sends one changelog record per assignment and nee
 Faust event to find the partition (faust-kafka-notes §1.1, §1.7). The batch ingest
 (``engine.ingest``) writes through :class:`StagedTable` instead: the store is updated
 immediately (reads, the API included, see the new value), the key is remembered with the
-source partition it belongs to, and :meth:`StagedTable.flush` sends one changelog record per
-changed key, with the latest value, before the ingest commits its source offsets. The
-table, its changelog topic, recovery and standbys stay Faust's.
+source partition it belongs to, and :meth:`StagedTable.flush` (after each batch) sends one
+changelog record per changed key, with the latest value, straight to the producer; the
+ingest commits its source offsets only after they are acknowledged. The table, its
+changelog topic, recovery and standbys stay Faust's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from faust.types import TP
+
 __all__ = ["MAX_STATE_BYTES", "StagedTable", "StateTooLarge", "Tables"]
+
+# (changelog topic, partition, key, value or None) -> the send's future
+ChangelogSend = Callable[[str, int, bytes, "bytes | None"], Awaitable["asyncio.Future[Any]"]]
 
 # a value must fit one changelog record under the producer's 1 MB request limit
 MAX_STATE_BYTES = 512 * 1024
@@ -72,17 +81,23 @@ class StagedTable:
     def pending(self) -> int:
         return len(self._dirty)
 
-    def flush(self) -> None:
-        """Queue one changelog record per key changed since the last flush (a tombstone
-        for a deleted key) on Faust's producer buffer; ``producer.flush()`` sends them."""
-        for key, partition in self._dirty.items():
-            value = self._store.get(key)
-            if value is None:
-                self._table.send_changelog(partition, key, None, value_serializer="raw")
-            else:
-                self._table.send_changelog(partition, key, value)
-        self.changelog_records += len(self._dirty)
-        self._dirty.clear()
+    async def flush(self, send: ChangelogSend) -> None:
+        """Send one changelog record per key changed since the last flush (a tombstone for a
+        deleted key), to the partition of the input it came from; once acknowledged, the
+        store learns the changelog offset it holds (RocksDB recovers from there)."""
+        dirty, self._dirty = self._dirty, {}
+        topic = self.changelog_topic
+        for key, partition in dirty.items():
+            future = await send(topic, partition, key, self._store.get(key))
+            future.add_done_callback(functools.partial(self._persisted, partition))
+        self.changelog_records += len(dirty)
+
+    def _persisted(self, partition: int, future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return
+        set_persisted_offset = getattr(self._store, "set_persisted_offset", None)
+        if set_persisted_offset is not None:
+            set_persisted_offset(TP(self.changelog_topic, partition), future.result().offset)
 
 
 class Tables:
@@ -97,10 +112,9 @@ class Tables:
     def changelog_records(self) -> int:
         return self.endpoints.changelog_records + self.caps.changelog_records + self.metrics.changelog_records
 
-    def flush(self) -> int:
-        """Queue the changelog records of every changed key; returns how many."""
+    async def flush(self, send: ChangelogSend) -> int:
+        """Send the changelog records of every changed key; returns how many."""
         pending = self.endpoints.pending + self.caps.pending + self.metrics.pending
-        self.endpoints.flush()
-        self.caps.flush()
-        self.metrics.flush()
+        for table in (self.endpoints, self.caps, self.metrics):
+            await table.flush(send)
         return pending

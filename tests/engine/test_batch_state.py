@@ -4,6 +4,8 @@ boundaries, and dead letters that fit the producer's 1 MB limit whatever arrived
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 
 from engine.deadletter import DEAD_LETTER_VALUE_LIMIT, dead_letter_for
@@ -18,40 +20,79 @@ class _FakeTopic:
         return "app-caps-changelog"
 
 
+class _Metadata:
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class _FakeStore(dict):  # type: ignore[type-arg]
+    persisted: dict[int, int]
+
+    def set_persisted_offset(self, tp: object, offset: int) -> None:
+        self.persisted[tp.partition] = offset  # type: ignore[attr-defined]
+
+
 class _FakeTable:
-    """What StagedTable uses of a Faust table: its store and send_changelog."""
+    """What StagedTable uses of a Faust table: its store and its changelog topic."""
 
     def __init__(self) -> None:
-        self.data: dict[bytes, bytes] = {}
-        self.changelog: list[tuple[int, bytes, bytes | None]] = []
+        self.data = _FakeStore()
+        self.data.persisted = {}
         self.changelog_topic = _FakeTopic()
 
-    def send_changelog(self, partition: int, key: bytes, value: bytes | None, **_: object) -> None:
-        self.changelog.append((partition, key, value))
+
+class _Changelog:
+    """A producer stand-in: records what is sent, acknowledges it at once."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, int, bytes, bytes | None]] = []
+
+    async def send(self, topic: str, partition: int, key: bytes, value: bytes | None) -> asyncio.Future[object]:
+        self.records.append((topic, partition, key, value))
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        future.set_result(_Metadata(len(self.records) - 1))
+        return future
 
 
-def test_a_key_changed_many_times_in_a_batch_sends_one_changelog_record_with_the_last_value():
+async def test_a_key_changed_many_times_in_a_batch_sends_one_changelog_record_with_the_last_value():
     table = _FakeTable()
     staged = StagedTable(table)
+    changelog = _Changelog()
     for n in range(5):
         staged.set(b"app\x1fep-1", f"v{n}".encode(), partition=3)
     staged.set(b"app\x1fep-2", b"other", partition=1)
     assert staged.get(b"app\x1fep-1") == b"v4"  # reads see the write at once
-    assert table.changelog == []  # nothing sent before the flush
-    staged.flush()
-    assert sorted(table.changelog) == [(1, b"app\x1fep-2", b"other"), (3, b"app\x1fep-1", b"v4")]
+    assert changelog.records == []  # nothing sent before the flush
+    await staged.flush(changelog.send)
+    assert sorted(changelog.records) == [("app-caps-changelog", 1, b"app\x1fep-2", b"other"),
+                                         ("app-caps-changelog", 3, b"app\x1fep-1", b"v4")]
+    await asyncio.sleep(0)  # the acknowledgements' callbacks
+    assert set(table.data.persisted) == {1, 3}  # the store learns which changelog offsets it holds
 
 
-def test_a_deleted_key_sends_a_tombstone_and_deleting_a_missing_key_sends_nothing():
+async def test_a_deleted_key_sends_a_tombstone_and_deleting_a_missing_key_sends_nothing():
     table = _FakeTable()
     staged = StagedTable(table)
+    changelog = _Changelog()
     staged.set(b"k", b"v", partition=0)
-    staged.flush()
+    await staged.flush(changelog.send)
     staged.delete(b"k", partition=0)
     staged.delete(b"never-there", partition=0)
-    staged.flush()
-    assert table.changelog == [(0, b"k", b"v"), (0, b"k", None)]
+    await staged.flush(changelog.send)
+    assert [(p, k, v) for _, p, k, v in changelog.records] == [(0, b"k", b"v"), (0, b"k", None)]
     assert staged.get(b"k") is None
+
+
+async def test_a_replayed_record_resends_the_stored_value_but_never_a_missing_one():
+    table = _FakeTable()
+    staged = StagedTable(table)
+    changelog = _Changelog()
+    staged.set(b"k", b"v", partition=2)
+    await staged.flush(changelog.send)
+    staged.touch(b"k", partition=2)
+    staged.touch(b"absent", partition=2)
+    await staged.flush(changelog.send)
+    assert [(p, k, v) for _, p, k, v in changelog.records] == [(2, b"k", b"v"), (2, b"k", b"v")]
 
 
 def _delta(offsets: list[int], partition: int = 2) -> bytes:
