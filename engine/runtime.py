@@ -20,7 +20,7 @@ from engine.control import ControlPlane
 from engine.indexing import compile_state
 from engine.service import EngineBackend
 from engine.settings import Settings
-from engine.telemetry import mount_metrics
+from engine.telemetry import LoopWatch, mount_metrics
 from engine.topology import ensure_topics
 from engine.watchdog import StallWatchdog
 
@@ -79,7 +79,13 @@ def run_worker(settings: Settings, bootstrap_servers: str, *, announce: Callable
     from engine.api import mount
 
     mount(engine.app.web.web_app, backend, settings)
-    mount_metrics(engine.app.web.web_app, ingest)
+    loop_watch = LoopWatch()
+
+    @engine.app.task
+    async def watch_the_event_loop() -> None:
+        await loop_watch.run()
+
+    mount_metrics(engine.app.web.web_app, ingest, loop_watch)
 
     base_url = f"http://{settings.web_host}:{settings.web_port}"
 

@@ -8,6 +8,10 @@ counts and offsets only, never keys, values or credentials.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,19 +22,73 @@ from prometheus_client.registry import Collector
 
 from engine.ingest import Ingest
 
-__all__ = ["METRICS_PATH", "IngestCollector", "mount_metrics"]
+__all__ = ["METRICS_PATH", "IngestCollector", "LoopWatch", "mount_metrics"]
+
+log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
+# an event-loop turn longer than this is logged (with the garbage collection inside it)
+STALL_SECONDS = 0.05
+
+
+class LoopWatch:
+    """How long the event loop is held, and how much of it is the garbage collector: what
+    every event's latency and every API request waits for."""
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self._interval = interval
+        self.stalls = 0
+        self.max_lag = 0.0
+        self.gc_seconds = [0.0, 0.0, 0.0]
+        self.gc_max = [0.0, 0.0, 0.0]
+        self._gc_started = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        spent = time.perf_counter() - self._gc_started
+        generation = info.get("generation", 0)
+        self.gc_seconds[generation] += spent
+        self.gc_max[generation] = max(self.gc_max[generation], spent)
+
+    async def run(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        try:
+            while True:
+                gc_before = sum(self.gc_seconds)
+                started = time.perf_counter()
+                await asyncio.sleep(self._interval)
+                lag = time.perf_counter() - started - self._interval
+                self.max_lag = max(self.max_lag, lag)
+                if lag > STALL_SECONDS:
+                    self.stalls += 1
+                    log.info("event loop held for %.0f ms (garbage collection %.0f ms of it)",
+                             lag * 1000, (sum(self.gc_seconds) - gc_before) * 1000)
+        finally:
+            gc.callbacks.remove(self._on_gc)
 
 
 class IngestCollector(Collector):
-    """The ingest's progress as Prometheus metric families."""
+    """The ingest's progress (and the event loop's health) as Prometheus metric families."""
 
-    def __init__(self, ingest: Ingest) -> None:
+    def __init__(self, ingest: Ingest, loop_watch: LoopWatch | None = None) -> None:
         self._ingest = ingest
+        self._loop_watch = loop_watch
 
     def collect(self) -> Iterator[Any]:
         ingest = self._ingest
+        watch = self._loop_watch
+        if watch is not None:
+            yield CounterMetricFamily("inapp_event_loop_stalls", f"Event-loop turns over {STALL_SECONDS * 1000:.0f} ms",
+                                      value=watch.stalls)
+            yield GaugeMetricFamily("inapp_event_loop_max_lag_seconds", "Longest event-loop turn seen",
+                                    value=watch.max_lag)
+            gc_seconds = CounterMetricFamily("inapp_gc_seconds", "Time in Python's garbage collector",
+                                             labels=["generation"])
+            for generation, seconds in enumerate(watch.gc_seconds):
+                gc_seconds.add_metric([str(generation)], seconds)
+            yield gc_seconds
         records = CounterMetricFamily("inapp_ingest_records", "Input records processed", labels=["topic"])
         for topic, count in sorted(ingest.records.items()):
             records.add_metric([topic], count)
@@ -60,10 +118,10 @@ class IngestCollector(Collector):
         yield lag
 
 
-def mount_metrics(web_app: web.Application, ingest: Ingest) -> None:
+def mount_metrics(web_app: web.Application, ingest: Ingest, loop_watch: LoopWatch | None = None) -> None:
     """Serve the worker's metrics in Prometheus' text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(IngestCollector(ingest))
+    registry.register(IngestCollector(ingest, loop_watch))
 
     async def metrics(_: web.Request) -> web.Response:
         response = web.Response(body=generate_latest(registry))
