@@ -33,7 +33,15 @@ STALL_SECONDS = 0.05
 
 class LoopWatch:
     """How long the event loop is held, and how much of it is the garbage collector: what
-    every event's latency and every API request waits for."""
+    every event's latency and every API request waits for.
+
+    It also keeps full collections short: a worker holds hundreds of thousands of
+    long-lived objects (the compiled index, parsed endpoints), and CPython's full collection
+    walks them all, holding the loop 60-90 ms (measured with 5,000 endpoints). After each
+    full collection the survivors are moved to the permanent generation (``gc.freeze``), so
+    the next ones walk only what was allocated since. Objects are still freed by reference
+    counting; only reference cycles among frozen objects would outlive their use.
+    """
 
     def __init__(self, interval: float = 0.01) -> None:
         self._interval = interval
@@ -42,6 +50,8 @@ class LoopWatch:
         self.gc_seconds = [0.0, 0.0, 0.0]
         self.gc_max = [0.0, 0.0, 0.0]
         self._gc_started = 0.0
+        self._freeze = False
+        self.freezes = 0
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -51,11 +61,18 @@ class LoopWatch:
         generation = info.get("generation", 0)
         self.gc_seconds[generation] += spent
         self.gc_max[generation] = max(self.gc_max[generation], spent)
+        if generation == 2:
+            self._freeze = True  # not from inside the collector's callback
 
     async def run(self) -> None:
         gc.callbacks.append(self._on_gc)
+        gc.freeze()  # what startup built (settings, compiled index, Faust's services)
         try:
             while True:
+                if self._freeze:
+                    self._freeze = False
+                    gc.freeze()
+                    self.freezes += 1
                 gc_before = sum(self.gc_seconds)
                 started = time.perf_counter()
                 await asyncio.sleep(self._interval)
