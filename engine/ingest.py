@@ -87,13 +87,23 @@ class Outbox:
         self._pending.append(future)
         return future
 
+    def take_pending(self) -> list[asyncio.Future[Any]]:
+        """The futures of every record queued since the last call."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    @staticmethod
+    async def settle(pending: list[asyncio.Future[Any]]) -> None:
+        """Wait until those records are acknowledged; OutputLost if one failed."""
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise OutputLost(f"{len(failed)} records not acknowledged: {failed[0]!r}")
+
     async def flush(self) -> None:
         """Wait until every queued record (outputs and changelogs) is acknowledged."""
         await self._producer.flush()
-        pending, self._pending = self._pending, []
-        failed = [f.exception() for f in pending if f.done() and not f.cancelled() and f.exception()]
-        if failed:
-            raise OutputLost(f"{len(failed)} records not acknowledged: {failed[0]!r}")
+        await self.settle(self.take_pending())
 
 
 class Ingest:
@@ -122,6 +132,7 @@ class Ingest:
         self._uncommitted = 0
         self._last_commit = time.monotonic()
         self._deferred: dict[TopicPartition, tuple[int, float]] = {}
+        self._committing: asyncio.Task[None] | None = None
         self._stopping = False
         # what engine.telemetry reports
         self.records: Counter[str] = Counter()
@@ -358,13 +369,40 @@ class Ingest:
 
     # -- commits --------------------------------------------------------------------------
     async def _maybe_commit(self) -> None:
+        """Start a commit in the background when one is due: processing goes on while the
+        broker acknowledges what the commit covers (a synchronous flush held every event
+        behind it for the slowest acknowledgement)."""
         since = time.monotonic() - self._last_commit
-        if (self._uncommitted and (self._uncommitted >= 20 * self._max_batch or since >= self._commit_interval)
+        if not (self._uncommitted and (self._uncommitted >= 20 * self._max_batch or since >= self._commit_interval)
                 or since >= OFFSETS_REFRESH):
-            await self._commit()
+            return
+        if self._committing is not None:
+            if not self._committing.done():
+                return  # one commit at a time
+            committing, self._committing = self._committing, None
+            committing.result()  # a failed commit: the loop starts over from the last one
+        consumer = self._consumer
+        if consumer is None or not self._next:
+            return
+        await self.tables.flush(self.outbox.send_to)
+        self._committing = asyncio.ensure_future(
+            self._commit_when_acknowledged(consumer, dict(self._next), self.outbox.take_pending()))
+        self._uncommitted = 0
+        self._last_commit = time.monotonic()
+
+    async def _commit_when_acknowledged(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int],
+                                        pending: list[asyncio.Future[Any]]) -> None:
+        await self.outbox.settle(pending)
+        await consumer.commit(offsets)
+        self._committed.update(offsets)
+        self.commits += 1
 
     async def _commit(self) -> None:
-        """Flush outputs and changelogs, then commit what was processed."""
+        """Flush outputs and changelogs, then commit what was processed (after the commit
+        in the background, if one is under way)."""
+        if self._committing is not None:
+            committing, self._committing = self._committing, None
+            await committing
         consumer = self._consumer
         if consumer is None:
             return
