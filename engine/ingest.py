@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 # (UpdateEndpoint answers 202 before the upsert is applied) before it is dead-lettered
 UNKNOWN_ENDPOINT_GRACE = 3.0
 # records processed between two chances for other tasks (API requests) to run
-YIELD_EVERY = 200
+YIELD_EVERY = 50
 # idle partitions' offsets are committed again this often (see Ingest._commit)
 OFFSETS_REFRESH = 600.0
 

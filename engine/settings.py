@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     standby_replicas: int = Field(default=1, ge=0)
     # Tansu 0.6.0 reports a wrong end offset after a multi-record batch, and Faust's changelog
     # recovery reads up to the end offset: the embedded broker runs with 1 (a record a batch)
-    producer_max_batch_bytes: int = Field(default=16384, ge=1)
+    producer_max_batch_bytes: int = Field(default=131072, ge=1)
     # False on the embedded broker: its end offsets lag after batches from other producers,
     # so the stall watchdog also nudges partitions that look idle (engine.watchdog)
     broker_end_offsets_exact: bool = True

@@ -87,7 +87,9 @@ class StagedTable:
         store learns the changelog offset it holds (RocksDB recovers from there)."""
         dirty, self._dirty = self._dirty, {}
         topic = self.changelog_topic
-        for key, partition in dirty.items():
+        for n, (key, partition) in enumerate(dirty.items()):
+            if n % 200 == 199:
+                await asyncio.sleep(0)  # a large flush must not hold API requests back
             future = await send(topic, partition, key, self._store.get(key))
             future.add_done_callback(functools.partial(self._persisted, partition))
         self.changelog_records += len(dirty)
