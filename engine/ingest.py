@@ -172,6 +172,7 @@ class Ingest:
                     async with self._lock:
                         self._next.clear()  # nothing past the last commit may be committed now
                         self._partitions = None
+                        self.events.metrics.drain()  # the rows of a failed batch come again
                     await asyncio.sleep(1.0)
         finally:
             if not self._stopping:  # else committed already, before Faust's producer stopped
@@ -297,7 +298,12 @@ class Ingest:
                 await self.applied.mark(tp.topic, tp.partition, done[-1].offset)
         for key, value in self.events.metrics.drain():
             await self.outbox.send(self._metrics_topic, key, value)
-        # changelog records go out with the batch's outputs, not in a burst at the commit
+        # The state that marks these events processed (caps stamped with their source
+        # offsets, the counters' applied offsets) must never be durable before their
+        # outputs: a replay re-emits a decision only from the few an endpoint keeps, and a
+        # counter row only above the applied offset. So a batch's changelog records go out
+        # once its outputs are acknowledged (and not in a burst at the commit).
+        await self.outbox.settle(self.outbox.take_pending())
         await self.tables.flush(self.outbox.send_to)
 
     async def _each(self, records: list[ConsumerRecord], apply: Callable[[ConsumerRecord], None]) -> list[ConsumerRecord]:
