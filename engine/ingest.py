@@ -42,6 +42,7 @@ from engine.decisions import EventProcessor, UnknownEndpoint
 from engine.endpoints import apply_endpoint_record
 from engine.kpis import apply_metric_delta
 from engine.progress import AppliedOffsets
+from engine.outbox import Outbox, OutputLost, StateWriter
 from engine.tables import Tables
 
 __all__ = ["Ingest", "ingest_group"]
@@ -62,50 +63,6 @@ def ingest_group(app_id: str) -> str:
     return f"{app_id}-ingest"
 
 
-class OutputLost(RuntimeError):
-    """A send failed after the producer's retries: the batch is read again."""
-
-
-class Outbox:
-    """Sends through Faust's producer; remembers the futures until the next flush."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._producer = engine.app.producer
-        self._pending: list[asyncio.Future[Any]] = []
-        self.sent = 0
-
-    async def send(self, topic: str, key: bytes | None, value: bytes | None) -> None:
-        """Queue one record; raises when the producer refuses it outright (too large)."""
-        future = await self._producer.send(topic, key, value, partition=None, timestamp=None, headers=None)
-        self._pending.append(future)
-        self.sent += 1
-
-    async def send_to(self, topic: str, partition: int, key: bytes, value: bytes | None) -> asyncio.Future[Any]:
-        """Queue one record for a given partition (a changelog record); its future."""
-        future: asyncio.Future[Any] = await self._producer.send(
-            topic, key, value, partition=partition, timestamp=None, headers=None)
-        self._pending.append(future)
-        return future
-
-    def take_pending(self) -> list[asyncio.Future[Any]]:
-        """The futures of every record queued since the last call."""
-        pending, self._pending = self._pending, []
-        return pending
-
-    @staticmethod
-    async def settle(pending: list[asyncio.Future[Any]]) -> None:
-        """Wait until those records are acknowledged; OutputLost if one failed."""
-        results = await asyncio.gather(*pending, return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            raise OutputLost(f"{len(failed)} records not acknowledged: {failed[0]!r}")
-
-    async def flush(self) -> None:
-        """Wait until every queued record (outputs and changelogs) is acknowledged."""
-        await self._producer.flush()
-        await self.settle(self.take_pending())
-
-
 class Ingest:
     """Reads, processes and commits the input topics of this worker's partitions."""
 
@@ -117,6 +74,7 @@ class Ingest:
         self.group = ingest_group(engine.settings.app_id)
         self.tables = Tables(engine.endpoints, engine.caps, engine.metrics)
         self.outbox = Outbox(engine)
+        self.state = StateWriter(self.tables, self.outbox)
         self.events = EventProcessor(engine, control, self.tables)
         self._max_batch = max_batch
         self._commit_interval = commit_interval
@@ -173,6 +131,10 @@ class Ingest:
                         self._next.clear()  # nothing past the last commit may be committed now
                         self._partitions = None
                         self.events.metrics.drain()  # the rows of a failed batch come again
+                        if self._committing is not None:
+                            self._committing.cancel()
+                            self._committing = None
+                        self.state.reset()
                     await asyncio.sleep(1.0)
         finally:
             if not self._stopping:  # else committed already, before Faust's producer stopped
@@ -303,8 +265,7 @@ class Ingest:
         # outputs: a replay re-emits a decision only from the few an endpoint keeps, and a
         # counter row only above the applied offset. So a batch's changelog records go out
         # once its outputs are acknowledged (and not in a burst at the commit).
-        await self.outbox.settle(self.outbox.take_pending())
-        await self.tables.flush(self.outbox.send_to)
+        self.state.after_batch()
 
     async def _each(self, records: list[ConsumerRecord], apply: Callable[[ConsumerRecord], None]) -> list[ConsumerRecord]:
         for n, record in enumerate(records):
@@ -390,15 +351,14 @@ class Ingest:
         consumer = self._consumer
         if consumer is None or not self._next:
             return
-        await self.tables.flush(self.outbox.send_to)
         self._committing = asyncio.ensure_future(
-            self._commit_when_acknowledged(consumer, dict(self._next), self.outbox.take_pending()))
+            self._commit_when_written(consumer, dict(self._next), self.state.after_batch()))
         self._uncommitted = 0
         self._last_commit = time.monotonic()
 
-    async def _commit_when_acknowledged(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int],
-                                        pending: list[asyncio.Future[Any]]) -> None:
-        await self.outbox.settle(pending)
+    async def _commit_when_written(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int],
+                                   batch: int) -> None:
+        await self.state.written(batch)
         await consumer.commit(offsets)
         self._committed.update(offsets)
         self.commits += 1
@@ -412,8 +372,7 @@ class Ingest:
         consumer = self._consumer
         if consumer is None:
             return
-        await self.tables.flush(self.outbox.send_to)
-        await self.outbox.flush()
+        await self.state.written(self.state.after_batch())
         # every position, changed or not: the group never has members, and Kafka expires the
         # offsets of such a group per partition, counting from that partition's last commit
         offsets = dict(self._next)

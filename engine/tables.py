@@ -81,18 +81,31 @@ class StagedTable:
     def pending(self) -> int:
         return len(self._dirty)
 
-    async def flush(self, send: ChangelogSend) -> None:
-        """Send one changelog record per key changed since the last flush (a tombstone for a
-        deleted key), to the partition of the input it came from; once acknowledged, the
-        store learns the changelog offset it holds (RocksDB recovers from there)."""
+    def take(self) -> list[tuple[bytes, int, bytes | None]]:
+        """(key, partition, value or None) of every key changed since the last call: the
+        state to write to the changelog, as it is now."""
         dirty, self._dirty = self._dirty, {}
+        return [(key, partition, self._store.get(key)) for key, partition in dirty.items()]
+
+    async def send(self, records: list[tuple[bytes, int, bytes | None]],
+                   send: ChangelogSend) -> list[asyncio.Future[Any]]:
+        """Send one changelog record each (a tombstone for a deleted key), to the partition
+        of the input it came from; once acknowledged, the store learns the changelog offset
+        it holds (RocksDB recovers from there). Returns the sends' futures."""
         topic = self.changelog_topic
-        for n, (key, partition) in enumerate(dirty.items()):
+        futures = []
+        for n, (key, partition, value) in enumerate(records):
             if n % 200 == 199:
                 await asyncio.sleep(0)  # a large flush must not hold API requests back
-            future = await send(topic, partition, key, self._store.get(key))
+            future = await send(topic, partition, key, value)
             future.add_done_callback(functools.partial(self._persisted, partition))
-        self.changelog_records += len(dirty)
+            futures.append(future)
+        self.changelog_records += len(records)
+        return futures
+
+    async def flush(self, send: ChangelogSend) -> list[asyncio.Future[Any]]:
+        """Send the changelog records of every key changed since the last flush."""
+        return await self.send(self.take(), send)
 
     def _persisted(self, partition: int, future: asyncio.Future[Any]) -> None:
         if future.cancelled() or future.exception() is not None:
@@ -114,9 +127,16 @@ class Tables:
     def changelog_records(self) -> int:
         return self.endpoints.changelog_records + self.caps.changelog_records + self.metrics.changelog_records
 
-    async def flush(self, send: ChangelogSend) -> int:
-        """Send the changelog records of every changed key; returns how many."""
-        pending = self.endpoints.pending + self.caps.pending + self.metrics.pending
-        for table in (self.endpoints, self.caps, self.metrics):
-            await table.flush(send)
-        return pending
+    def take(self) -> list[tuple[StagedTable, list[tuple[bytes, int, bytes | None]]]]:
+        """What each table has to write to its changelog now (see StagedTable.take)."""
+        return [(table, records) for table in (self.endpoints, self.caps, self.metrics)
+                if (records := table.take())]
+
+    @staticmethod
+    async def send(taken: list[tuple[StagedTable, list[tuple[bytes, int, bytes | None]]]],
+                   send: ChangelogSend) -> list[asyncio.Future[Any]]:
+        """Send what :meth:`take` returned, merged with later takes by the caller; futures."""
+        futures: list[asyncio.Future[Any]] = []
+        for table, records in taken:
+            futures += await table.send(records, send)
+        return futures
