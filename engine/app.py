@@ -46,6 +46,10 @@ def build_faust_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
         table_standby_replicas=settings.standby_replicas,
         producer_linger=0.005,
+        # how long a record may wait for its acknowledgement (Faust's default is 20 min): a
+        # batch stranded by a broker restart fails after this, and the ingest starts over
+        # from its last commit instead of holding every commit behind it
+        producer_request_timeout=30.0,
         producer_max_batch_size=settings.producer_max_batch_bytes,
         broker_commit_every=1000,
         broker_commit_interval=1.0,

@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 UNKNOWN_ENDPOINT_GRACE = 3.0
 # records processed between two chances for other tasks (API requests) to run
 YIELD_EVERY = 50
+# a background commit older than this is logged, with what it waits for
+SLOW_COMMIT = 30.0
 # idle partitions' offsets are committed again this often (see Ingest._commit)
 OFFSETS_REFRESH = 600.0
 
@@ -91,6 +93,8 @@ class Ingest:
         self._last_commit = time.monotonic()
         self._deferred: dict[TopicPartition, tuple[int, float]] = {}
         self._committing: asyncio.Task[None] | None = None
+        self._commit_stage = "none"
+        self._slow_logged = 0.0
         self._stopping = False
         # what engine.telemetry reports
         self.records: Counter[str] = Counter()
@@ -345,6 +349,10 @@ class Ingest:
             return
         if self._committing is not None:
             if not self._committing.done():
+                if since >= SLOW_COMMIT and time.monotonic() - self._slow_logged >= SLOW_COMMIT:
+                    self._slow_logged = time.monotonic()
+                    log.warning("ingest: a commit has waited %.0f s (%s; state writer: %s)",
+                                since, self._commit_stage, self.state.stage)
                 return  # one commit at a time
             committing, self._committing = self._committing, None
             committing.result()  # a failed commit: the loop starts over from the last one
@@ -358,8 +366,12 @@ class Ingest:
 
     async def _commit_when_written(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int],
                                    batch: int) -> None:
+        self._commit_stage = "waiting for the state writer"
         await self.state.written(batch)
-        await consumer.commit(offsets)
+        self._commit_stage = "committing offsets"
+        # bounded: a commit lost with a broker restart fails here and the loop starts over
+        await asyncio.wait_for(consumer.commit(offsets), timeout=SLOW_COMMIT)
+        self._commit_stage = "done"
         self._committed.update(offsets)
         self.commits += 1
 

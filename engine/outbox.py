@@ -24,6 +24,9 @@ __all__ = ["Outbox", "OutputLost", "StateWriter"]
 
 log = logging.getLogger(__name__)
 
+# the producer's own delivery timeout (engine.app) plus a margin
+ACK_TIMEOUT = 45.0
+
 Taken = list[tuple[StagedTable, list[tuple[bytes, int, bytes | None]]]]
 
 
@@ -58,9 +61,14 @@ class Outbox:
         return pending
 
     @staticmethod
-    async def settle(pending: list[asyncio.Future[Any]]) -> None:
-        """Wait until those records are acknowledged; OutputLost if one failed."""
-        results = await asyncio.gather(*pending, return_exceptions=True)
+    async def settle(pending: list[asyncio.Future[Any]], timeout: float = ACK_TIMEOUT) -> None:
+        """Wait until those records are acknowledged; OutputLost if one failed or if they
+        are not all acknowledged within ``timeout`` seconds."""
+        try:
+            results = await asyncio.wait_for(asyncio.shield(asyncio.gather(*pending, return_exceptions=True)),
+                                             timeout)
+        except asyncio.TimeoutError:
+            raise OutputLost(f"records not acknowledged within {timeout:.0f} s") from None
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise OutputLost(f"{len(failed)} records not acknowledged: {failed[0]!r}")
@@ -79,6 +87,12 @@ class StateWriter:
         self._progress = asyncio.Condition()
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stage = "idle"
+
+    @property
+    def stage(self) -> str:
+        """What the writer waits for now (for the ingest's slow-commit warning)."""
+        return self._stage
 
     def after_batch(self) -> int:
         """Queue the outputs sent and the state changed since the last call; the number
@@ -95,9 +109,12 @@ class StateWriter:
     async def written(self, batch: int) -> None:
         """Wait until the state queued by ``batch`` (and before) is acknowledged."""
         async with self._progress:
-            await self._progress.wait_for(lambda: self._written >= batch or self._error is not None)
+            await self._progress.wait_for(lambda: self._written >= batch or self._error is not None
+                                          or self._task is None or self._task.done())
         if self._error is not None:
             raise self._error
+        if self._written < batch:
+            raise OutputLost("the state writer stopped before writing what was asked")
 
     def reset(self) -> None:
         """Forget what is queued: after an error, it is all read again from the last commit."""
@@ -117,18 +134,25 @@ class StateWriter:
                 while self._queue:
                     queue, self._queue = self._queue, []
                     batch = self._queued
+                    self._stage = f"waiting for the outputs of batch {batch}"
                     await Outbox.settle([future for outputs, _ in queue for future in outputs])
+                    self._stage = f"sending the state of batch {batch}"
                     written = await Tables.send(_merged([taken for _, taken in queue]), self._outbox.send_to)
+                    self._stage = f"waiting for the state of batch {batch}"
                     await Outbox.settle(written)
                     async with self._progress:
                         self._written = batch
                         self._progress.notify_all()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - handed to the ingest, which starts over
+                self._stage = "idle"
+        except BaseException as exc:  # noqa: BLE001 - handed to the ingest, which starts over
+            # whatever stops this task (a cancellation from inside a client included) must
+            # wake the commits waiting for it, or they would wait for ever
             self._error = exc if isinstance(exc, OutputLost) else OutputLost(repr(exc))
+            self._stage = f"stopped: {exc!r}"
             async with self._progress:
                 self._progress.notify_all()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
 
 
 def _merged(takes: list[Taken]) -> Taken:
