@@ -66,7 +66,6 @@ class MetricBatch:
 
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str, int], list[MetricRow]] = {}
-        self._last: dict[tuple[str, str, int], int] = {}
 
     def add(self, app_id: str, partition: int, offset: int, deltas: Any) -> None:
         for delta in deltas:
@@ -74,18 +73,16 @@ class MetricBatch:
             key = (app_id, delta.campaign_id, partition)
             self._rows.setdefault(key, []).append(
                 MetricRow(TreatmentId=delta.treatment_id, Day=delta.day, Counts=counts, SourceOffset=offset))
-            self._last[key] = offset
 
     def drain(self) -> list[tuple[bytes, bytes]]:
         """(key, value) of every ``campaign-metrics`` record, and forget them."""
         records = [
             (campaign_id.encode(), encode_json(MetricDelta(
                 ApplicationId=app_id, CampaignId=campaign_id, Rows=rows, SourcePartition=partition,
-                SourceOffset=self._last[(app_id, campaign_id, partition)])))
+                SourceOffset=rows[-1].SourceOffset)))
             for (app_id, campaign_id, partition), rows in self._rows.items()
         ]
         self._rows.clear()
-        self._last.clear()
         return records
 
 

@@ -88,7 +88,6 @@ class Ingest:
         self._lock = asyncio.Lock()
         self._partitions: frozenset[tuple[str, int]] | None = None  # None: (re)assign first
         self._next: dict[TopicPartition, int] = {}  # next offset to process
-        self._committed: dict[TopicPartition, int] = {}
         self._uncommitted = 0
         self._last_commit = time.monotonic()
         self._deferred: dict[TopicPartition, tuple[int, float]] = {}
@@ -213,7 +212,6 @@ class Ingest:
                 else:
                     consumer.seek(tp, committed)
                     self._next[tp] = committed
-            self._committed = dict(self._next)
             self._deferred.clear()
             for tp, next_offset in self._next.items():
                 # what the previous owner committed counts as applied for read-your-writes
@@ -372,7 +370,6 @@ class Ingest:
         # bounded: a commit lost with a broker restart fails here and the loop starts over
         await asyncio.wait_for(consumer.commit(offsets), timeout=SLOW_COMMIT)
         self._commit_stage = "done"
-        self._committed.update(offsets)
         self.commits += 1
 
     async def _commit(self) -> None:
@@ -390,7 +387,6 @@ class Ingest:
         offsets = dict(self._next)
         if offsets:
             await consumer.commit(offsets)
-            self._committed.update(offsets)
             self.commits += 1
         self._uncommitted = 0
         self._last_commit = time.monotonic()

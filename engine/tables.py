@@ -77,10 +77,6 @@ class StagedTable:
         del self._store[key]
         self._dirty[key] = partition
 
-    @property
-    def pending(self) -> int:
-        return len(self._dirty)
-
     def take(self) -> list[tuple[bytes, int, bytes | None]]:
         """(key, partition, value or None) of every key changed since the last call: the
         state to write to the changelog, as it is now."""

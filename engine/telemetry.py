@@ -118,8 +118,8 @@ class IngestCollector(Collector):
         yield CounterMetricFamily("inapp_decisions", "Display decisions emitted", value=ingest.events.decisions)
         yield CounterMetricFamily("inapp_records_sent", "Output records sent (decisions, Pinpoint events, "
                                   "counter deltas, dead letters)", value=ingest.outbox.sent)
-        yield CounterMetricFamily("inapp_changelog_records", "Table changelog records sent (one per changed key "
-                                  "per commit)", value=ingest.tables.changelog_records)
+        yield CounterMetricFamily("inapp_changelog_records", "Table changelog records sent (one per changed key, "
+                                  "after the outputs of its batch)", value=ingest.tables.changelog_records)
         yield CounterMetricFamily("inapp_ingest_commits", "Offset commits of the ingest", value=ingest.commits)
         yield CounterMetricFamily("inapp_ingest_batch_seconds", "Time spent processing batches",
                                   value=ingest.batch_seconds)
